@@ -1,0 +1,37 @@
+"""The ``trialmatch`` command line: assembles the command groups from :mod:`trialmatch.commands`."""
+
+from __future__ import annotations
+
+import typer
+
+from trialmatch import __version__
+
+app = typer.Typer(
+    name="trialmatch",
+    help="Screen cancer patients against clinical-trial eligibility criteria.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"trialmatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Screen cancer patients against clinical-trial eligibility criteria."""
+
+
+def _register() -> None:
+    """Attach each command group; imported here so ``trialmatch --help`` stays fast."""
+    from trialmatch.commands import trials
+
+    app.add_typer(trials.app, name="trials")
+
+
+_register()

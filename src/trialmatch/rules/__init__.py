@@ -1,0 +1,1 @@
+"""Rules: the rule tree, its text syntax, the concept library, curated rule files and drafting."""

@@ -1,0 +1,1 @@
+"""Trial records: the model, one reader per record format, and criteria segmentation."""
