@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
 from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,6 +14,12 @@ class Frozen(BaseModel):
     """Base for immutable records: no mutation after reading, unknown fields rejected."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def criterion_text_hash(text: str) -> str:
+    """Short SHA-256 of a criterion's text with whitespace folded, so re-wrapping is not a change."""
+    folded = re.sub(r"\s+", " ", text).strip()
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:16]
 
 
 class CriterionType(str, Enum):
@@ -28,6 +36,11 @@ class Criterion(Frozen):
     type: CriterionType
     text: str = Field(description="Verbatim text with hard line-wrapping undone")
     children: tuple[Criterion, ...] = ()
+
+    @property
+    def text_hash(self) -> str:
+        """Hash of the text a rule was written for; a changed text makes the rule stale."""
+        return criterion_text_hash(self.text)
 
     def walk(self) -> tuple[Criterion, ...]:
         """This criterion followed by all its descendants, in document order."""

@@ -1,0 +1,1 @@
+"""Engine: three-valued logic, per-patient evaluation, verdicts and ranking."""
