@@ -1,0 +1,355 @@
+"""The concept library: the concept ids rules name, each with its value set of standard codes.
+
+Rules speak in concepts (``lab.anc``, ``drug.class.anti_her2``); records carry codes (LOINC 751-8, a branded
+RxNorm code). The library maps codes to concepts, rolls narrower concepts up to broader ones (a drug to its
+classes, a metastasis site to metastatic disease) and holds what unit normalization needs (canonical unit,
+molar mass, plausible range). The bundled YAML files live in ``trialmatch/data/concepts``; the format is
+documented in ``docs/concepts.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import functools
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from trialmatch.errors import ConceptError, UnitError
+
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+DICOM = "http://dicom.nema.org/resources/ontology/DCM"
+ATC = "http://www.whocc.no/atc"
+STANDARD_SYSTEMS = frozenset({LOINC, SNOMED, RXNORM, ICD10CM, DICOM, ATC})
+
+Kind = Literal[
+    "lab",
+    "vital",
+    "score",
+    "observation",
+    "marker",
+    "imaging",
+    "condition",
+    "drug",
+    "drug_class",
+    "procedure",
+]
+CodeStatus = Literal["verified", "secondary", "unverified", "local"]
+LOCAL_MAP_COLUMNS = ("system", "code", "concept", "unit_hint", "note")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
+
+
+class Code(_Frozen):
+    """A code in a concept's value set; ``prefix`` makes it match every code starting with it (ICD-10-CM)."""
+
+    system: str
+    code: str = Field(min_length=1)
+    display: str | None = None
+    status: CodeStatus = "unverified"
+    prefix: bool = False
+    unit_hint: str | None = Field(
+        default=None, description="Unit of a local code's values when records omit it"
+    )
+
+    def matches(self, system: str, code: str) -> bool:
+        """Whether a record's (system, code) falls in this entry."""
+        if system != self.system:
+            return False
+        return code.startswith(self.code) if self.prefix else code == self.code
+
+
+class Answer(_Frozen):
+    """A coded result value and the normalized category it means for its concept."""
+
+    system: str
+    code: str = Field(min_length=1)
+    category: str = Field(min_length=1)
+    display: str | None = None
+    status: CodeStatus = "unverified"
+
+
+class Concept(_Frozen):
+    """A clinical concept rules can name: its value set, canonical unit and place in the hierarchy."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+    label: str
+    kind: Kind
+    value_type: Literal["number", "coded"] = "coded"
+    unit: str | None = None
+    molar_mass: float | None = Field(default=None, gt=0, description="g/mol, for molar <-> mass conversion")
+    plausible: tuple[float, float] | None = None
+    broader: tuple[str, ...] = ()
+    note: str | None = None
+    codes: tuple[Code, ...] = ()
+    answers: tuple[Answer, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_numeric(self) -> Concept:
+        if self.value_type == "number" and not self.unit:
+            raise ValueError("a numeric concept needs a canonical unit")
+        if self.value_type == "coded" and (self.unit or self.molar_mass or self.plausible):
+            raise ValueError("a coded concept has no unit, molar mass or plausible range")
+        if self.plausible and self.plausible[0] > self.plausible[1]:
+            raise ValueError("plausible range low is above high")
+        return self
+
+
+def _normalize_code(system: str, code: str) -> str:
+    """Spell a record's code the way the library does (ICD-10-CM without its dot -> with it)."""
+    code = code.strip()
+    if system == ICD10CM:
+        code = code.upper()
+        if "." not in code and len(code) > 3:
+            code = f"{code[:3]}.{code[3:]}"
+    return code
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """A ``Did you mean 'x'?`` suffix for an unknown name, or an empty string."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+class ConceptLibrary:
+    """Concepts by id, a code index, and the broader-than hierarchy; build with :meth:`load`."""
+
+    def __init__(self, concepts: Mapping[str, Concept], version: str) -> None:
+        self._concepts = dict(concepts)
+        self.version = version
+        self._ancestors = _ancestor_closure(self._concepts)
+        self._exact: dict[tuple[str, str], list[str]] = {}
+        self._prefixes: list[tuple[Code, str]] = []
+        for concept in self._concepts.values():
+            for entry in concept.codes:
+                if entry.prefix:
+                    self._prefixes.append((entry, concept.id))
+                else:
+                    self._exact.setdefault((entry.system, entry.code), []).append(concept.id)
+
+    @classmethod
+    def load(cls, paths: Sequence[Path] | None = None) -> ConceptLibrary:
+        """Read and validate concept files (``None``: the bundled ones); ConceptError names the file."""
+        sources = _bundled_sources() if paths is None else [(str(p), _read_text(p)) for p in paths]
+        concepts: dict[str, Concept] = {}
+        origin: dict[str, str] = {}
+        versions: list[str] = []
+        for name, text in sources:
+            version, file_concepts = _parse_file(name, text)
+            versions.append(version)
+            for concept in file_concepts:
+                if concept.id in concepts:
+                    raise ConceptError(
+                        f"{name}: concept '{concept.id}' is also defined in {origin[concept.id]}"
+                    )
+                concepts[concept.id] = concept
+                origin[concept.id] = name
+        _check_library(concepts, origin)
+        digest = hashlib.sha256("\0".join(text for _, text in sources).encode()).hexdigest()[:12]
+        return cls(concepts, f"{'+'.join(sorted(set(versions)))}#{digest}")
+
+    def ids(self) -> frozenset[str]:
+        """Every concept id."""
+        return frozenset(self._concepts)
+
+    def get(self, concept_id: str) -> Concept:
+        """The concept called ``concept_id``; an unknown id raises ConceptError with a suggestion."""
+        try:
+            return self._concepts[concept_id]
+        except KeyError:
+            raise ConceptError(
+                f"unknown concept '{concept_id}'.{did_you_mean(concept_id, self._concepts)}"
+            ) from None
+
+    def ancestors(self, concept_id: str) -> frozenset[str]:
+        """Every broader concept, transitively (not the concept itself)."""
+        self.get(concept_id)
+        return self._ancestors[concept_id]
+
+    def descendants(self, concept_id: str) -> frozenset[str]:
+        """Every narrower concept, transitively (not itself): what a rule on ``concept_id`` also covers."""
+        self.get(concept_id)
+        return frozenset(c for c, above in self._ancestors.items() if concept_id in above)
+
+    def is_a(self, concept_id: str, ancestor_id: str) -> bool:
+        """Whether ``concept_id`` is ``ancestor_id`` or narrower than it."""
+        self.get(ancestor_id)
+        return concept_id == ancestor_id or ancestor_id in self.ancestors(concept_id)
+
+    def concepts_for_code(self, system: str, code: str) -> tuple[str, ...]:
+        """The most specific concepts a record's code belongs to (exact and prefix entries); empty if none."""
+        code = _normalize_code(system, code)
+        found = set(self._exact.get((system, code), ()))
+        found.update(cid for entry, cid in self._prefixes if entry.matches(system, code))
+        return tuple(sorted(c for c in found if not any(c in self._ancestors[o] for o in found)))
+
+    def answer_category(self, concept_id: str, system: str, code: str) -> str | None:
+        """The normalized category of a coded result for a concept (``positive``, ``stable`` ...), or None."""
+        code = code.strip()
+        return next(
+            (a.category for a in self.get(concept_id).answers if a.system == system and a.code == code), None
+        )
+
+    def unit_hint(self, system: str, code: str) -> str | None:
+        """The unit a site's local map gives for a code's values, for records that omit it."""
+        code = _normalize_code(system, code)
+        entries = (
+            e for c in self._concepts.values() for e in c.codes if e.unit_hint and e.matches(system, code)
+        )
+        return next((e.unit_hint for e in entries), None)
+
+    def with_local_map(self, path: Path) -> ConceptLibrary:
+        """A copy that also maps a site's local codes, read from a CSV (see ``docs/concepts.md``)."""
+        text = _read_text(path)
+        added: dict[str, list[Code]] = {}
+        for line, row in _local_rows(path, text):
+            concept_id, entry = _local_entry(self, path, line, row)
+            if self.concepts_for_code(entry.system, entry.code) or any(
+                e.matches(entry.system, entry.code) for entries in added.values() for e in entries
+            ):
+                raise ConceptError(f"{path}, line {line}: code {entry.system}|{entry.code} is already mapped")
+            added.setdefault(concept_id, []).append(entry)
+        concepts = {
+            cid: c.model_copy(update={"codes": c.codes + tuple(added.get(cid, ()))})
+            for cid, c in self._concepts.items()
+        }
+        digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+        return ConceptLibrary(concepts, f"{self.version}+local#{digest}")
+
+
+@functools.cache
+def default_library() -> ConceptLibrary:
+    """The bundled concept library, loaded once."""
+    return ConceptLibrary.load()
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Loading and validation
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConceptError(f"{path}: cannot read concept file ({exc.strerror})") from None
+
+
+def _bundled_sources() -> list[tuple[str, str]]:
+    folder = resources.files("trialmatch") / "data" / "concepts"
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
+    return [(f"trialmatch/data/concepts/{f.name}", f.read_text(encoding="utf-8")) for f in files]
+
+
+def _parse_file(name: str, text: str) -> tuple[str, list[Concept]]:
+    """The file's version and concepts; structural and per-concept errors name the file and concept."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConceptError(f"{name}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("concepts"), list):
+        raise ConceptError(f"{name}: expected a mapping with 'version' and a 'concepts' list")
+    version = data.get("version")
+    if not isinstance(version, str | int | float) or not str(version):
+        raise ConceptError(f"{name}: missing 'version'")
+    return str(version), [_parse_concept(name, i, raw) for i, raw in enumerate(data["concepts"], start=1)]
+
+
+def _parse_concept(name: str, index: int, raw: Any) -> Concept:
+    label = raw.get("id", f"#{index}") if isinstance(raw, dict) else f"#{index}"
+    try:
+        concept = Concept.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'concept'}: {e['msg']}" for e in exc.errors())
+        raise ConceptError(f"{name}: concept '{label}': {problems}") from None
+    for system in {c.system for c in concept.codes} | {a.system for a in concept.answers}:
+        if system not in STANDARD_SYSTEMS:
+            raise ConceptError(f"{name}: concept '{concept.id}': unknown code system '{system}'")
+    return concept
+
+
+def _check_library(concepts: Mapping[str, Concept], origin: Mapping[str, str]) -> None:
+    """Cross-concept checks: broader ids exist, no cycles, no code in two places."""
+    owner: dict[tuple[str, str, bool], str] = {}
+    for concept in concepts.values():
+        where = f"{origin[concept.id]}: concept '{concept.id}'"
+        for parent in concept.broader:
+            if parent not in concepts:
+                raise ConceptError(
+                    f"{where}: broader concept '{parent}' is unknown.{did_you_mean(parent, concepts)}"
+                )
+        for entry in concept.codes:
+            key = (entry.system, entry.code, entry.prefix)
+            if key in owner:
+                raise ConceptError(f"{where}: code {entry.system}|{entry.code} is also in '{owner[key]}'")
+            owner[key] = concept.id
+    _ancestor_closure(concepts, origin)
+
+
+def _ancestor_closure(
+    concepts: Mapping[str, Concept], origin: Mapping[str, str] | None = None
+) -> dict[str, frozenset[str]]:
+    """Each concept's transitive broader set; a cycle raises ConceptError naming a concept on it."""
+    closure: dict[str, frozenset[str]] = {}
+
+    def visit(cid: str, path: tuple[str, ...]) -> frozenset[str]:
+        if cid in path:
+            where = f"{origin[cid]}: " if origin else ""
+            raise ConceptError(f"{where}concept '{cid}': cycle in broader: {' -> '.join((*path, cid))}")
+        if cid not in closure:
+            parents = concepts[cid].broader
+            closure[cid] = frozenset(parents).union(*(visit(p, (*path, cid)) for p in parents))
+        return closure[cid]
+
+    for cid in concepts:
+        visit(cid, ())
+    return closure
+
+
+def _local_rows(path: Path, text: str) -> Iterable[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in LOCAL_MAP_COLUMNS if c not in (reader.fieldnames or ())]
+    if missing:
+        raise ConceptError(f"{path}: local map is missing column(s) {', '.join(missing)}")
+    for row in reader:
+        yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
+
+
+def _local_entry(library: ConceptLibrary, path: Path, line: int, row: Mapping[str, str]) -> tuple[str, Code]:
+    """The concept a local-map row names and the code entry it adds; problems name the file and line."""
+    where = f"{path}, line {line}"
+    if not row["system"] or not row["code"]:
+        raise ConceptError(f"{where}: system and code are required")
+    try:
+        concept = library.get(row["concept"])
+    except ConceptError as exc:
+        raise ConceptError(f"{where}: {exc}") from None
+    hint = row["unit_hint"] or None
+    if hint:
+        _check_unit_hint(where, hint, concept)
+    code = _normalize_code(row["system"], row["code"])
+    return concept.id, Code(
+        system=row["system"], code=code, display=row["note"] or None, status="local", unit_hint=hint
+    )
+
+
+def _check_unit_hint(where: str, hint: str, concept: Concept) -> None:
+    # Imported here: the units module depends on Concept, so a module-level import would be circular.
+    from trialmatch.patients.units import normalize
+
+    if concept.unit is None:
+        raise ConceptError(f"{where}: {concept.id} is coded; a unit hint makes no sense")
+    try:
+        normalize(1.0, hint, concept)
+    except UnitError as exc:
+        raise ConceptError(f"{where}: {exc}") from None
