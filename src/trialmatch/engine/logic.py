@@ -8,10 +8,10 @@ answer) in both, because a missing measurement may still decide the outcome, whe
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import Enum
+from enum import StrEnum
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Whether a criterion's statement holds for a patient."""
 
     MET = "met"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,7 +22,7 @@ def criterion_text_hash(text: str) -> str:
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:16]
 
 
-class CriterionType(str, Enum):
+class CriterionType(StrEnum):
     """Whether a criterion admits (inclusion) or excludes (exclusion) a patient."""
 
     INCLUSION = "inclusion"
@@ -32,7 +32,9 @@ class CriterionType(str, Enum):
 class Criterion(Frozen):
     """One eligibility criterion as the record states it; sub-items nest as children."""
 
-    id: str = Field(description="inc-N / exc-N following the document's numbering or order; sub-items inc-N.M")
+    id: str = Field(
+        description="inc-N / exc-N following the document's numbering or order; sub-items inc-N.M"
+    )
     type: CriterionType
     text: str = Field(description="Verbatim text with hard line-wrapping undone")
     children: tuple[Criterion, ...] = ()
@@ -86,7 +88,8 @@ class Trial(Frozen):
     acronym: str | None = None
     phases: tuple[str, ...] = ()
     recruitment_status: str | None = Field(
-        default=None, description="ClinicalTrials.gov v2 overallStatus value, or None where the record states none"
+        default=None,
+        description="ClinicalTrials.gov v2 overallStatus value, or None where the record states none",
     )
     status_text: str | None = Field(default=None, description="The status exactly as the record prints it")
     sex: str | None = Field(default=None, description="ALL, FEMALE or MALE")
