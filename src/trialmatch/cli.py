@@ -22,16 +22,21 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
 ) -> None:
     """Screen cancer patients against clinical-trial eligibility criteria."""
 
 
 def _register() -> None:
     """Attach each command group; imported here so ``trialmatch --help`` stays fast."""
-    from trialmatch.commands import trials
+    from trialmatch.commands import patients, rules, screen, trials
 
     app.add_typer(trials.app, name="trials")
+    app.add_typer(rules.app, name="rules")
+    app.add_typer(patients.app, name="patients")
+    app.command("screen")(screen.screen)
 
 
 _register()

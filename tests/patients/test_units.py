@@ -42,9 +42,7 @@ def concept(concept_id: str) -> Concept:
         ("lab.alt", 0.5, "ukat/L", 30.0, 0.01),
     ],
 )
-def test_reference_conversions(
-    concept_id: str, value: float, unit: str, expected: float, tolerance: float
-) -> None:
+def test_reference_conversions(concept_id: str, value: float, unit: str, expected: float, tolerance: float) -> None:
     result = normalize(value, unit, concept(concept_id))
     assert result.value == pytest.approx(expected, abs=tolerance)
     assert result.unit == concept(concept_id).unit
@@ -135,9 +133,7 @@ def test_unitless_scores_pass_through(concept_id: str, unit: str | None) -> None
         ("mmol/L", "lab.alt", "mmol/L"),
     ],
 )
-def test_unconvertible_units_raise_naming_unit_and_concept(
-    unit: str | None, concept_id: str, named: str
-) -> None:
+def test_unconvertible_units_raise_naming_unit_and_concept(unit: str | None, concept_id: str, named: str) -> None:
     with pytest.raises(UnitError) as caught:
         normalize(123.456, unit, concept(concept_id))
     message = str(caught.value)

@@ -18,7 +18,9 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from trialmatch.commands.exit_codes import ExitCode
-from trialmatch.errors import InputError, LibraryError
+from trialmatch.errors import InputError, LibraryError, RuleError
+from trialmatch.rules.catalog import TrialRules, bind, library_rules_dir
+from trialmatch.rules.printer import print_rule
 from trialmatch.trials.library import TrialLibrary
 from trialmatch.trials.model import Criterion, CriterionType, Trial
 from trialmatch.trials.sources import read_trials
@@ -119,7 +121,8 @@ def _criterion_lines(criterion: Criterion, annotations: Annotations | None, dept
     lines = [f"{pad}{criterion.id:<8} {criterion.text}"]
     note = (annotations or {}).get(criterion.id)
     if note is not None and (note.rule or note.computability):
-        lines.append(f"{pad}{'':<8} rule: {note.rule or NONE_MARK} [{note.computability or 'no rule'}]")
+        rule = (note.rule or NONE_MARK).replace("\n", f"\n{pad}{'':<8}       ")
+        lines.append(f"{pad}{'':<8} rule: {rule} [{note.computability or 'no rule'}]")
     for child in criterion.children:
         lines.extend(_criterion_lines(child, annotations, depth + 1))
     return lines
@@ -148,7 +151,7 @@ def trial_text(trial: Trial, annotations: Annotations | None = None) -> str:
 
 def trials_table(trials: Iterable[Trial], coverage: Mapping[str, str] | None = None) -> Table:
     """The ``trials list`` table; coverage per trial id comes from the rules layer (— until then)."""
-    headers = ("id", "acronym", "phase", "status", "criteria (inc/exc)", "coverage")
+    headers = ("id", "acronym", "phase", "status", "criteria (inc/exc)", "coverage (comp/part/review)")
     table = Table(*(Column(header, overflow="fold") for header in headers))
     for trial in trials:
         inclusion, exclusion = trial.counts()
@@ -162,6 +165,30 @@ def trials_table(trials: Iterable[Trial], coverage: Mapping[str, str] | None = N
         )
         table.add_row(*(Text(cell) for cell in cells))
     return table
+
+
+def annotations_for(bound: TrialRules) -> dict[str, CriterionAnnotation]:
+    """Each criterion's rule (printed), computability, hash and drafted mark from the trial's rule file."""
+    out: dict[str, CriterionAnnotation] = {}
+    for criterion in bound.trial.all_criteria():
+        entry = bound.entry(criterion.id)
+        if entry is None:
+            continue
+        rule = bound.rule_for(criterion.id) if not entry.qualifies else entry.effective_rule()
+        text = print_rule(rule) if rule is not None else None
+        if entry.qualifies:
+            text = f"exception to {entry.qualifies}: {text}"
+        if bound.is_stale(criterion.id):
+            text = f"STALE (written for another text) {text or ''}".strip()
+        out[criterion.id] = CriterionAnnotation(
+            rule=text, computability=entry.computability, source_hash=entry.text_hash, drafted=entry.drafted
+        )
+    return out
+
+
+def _bind_all(trials: Sequence[Trial], library: Path | None) -> list[TrialRules]:
+    search = [library_rules_dir(TrialLibrary(library).root)]
+    return [bind(t, search) for t in trials]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -206,7 +233,12 @@ def list_(library: LibraryOption = None, no_bundled: NoBundledOption = False) ->
     if not trials:
         typer.echo("no trials in the library; add some with `trialmatch trials import FILE`")
         return
-    Console().print(trials_table(trials))
+    try:
+        bound = _bind_all(trials, library)
+    except RuleError as exc:
+        _error(exc)
+        raise typer.Exit(ExitCode.NOTHING_DONE) from exc
+    Console().print(trials_table(trials, {b.trial.trial_id: b.coverage().short() for b in bound}))
 
 
 def _resolve(id_or_file: str, library: Path | None, no_bundled: bool) -> list[Trial]:
@@ -235,8 +267,13 @@ def show(
     except (InputError, LibraryError) as exc:
         _error(exc)
         raise typer.Exit(ExitCode.NOTHING_DONE) from exc
+    try:
+        bound = _bind_all(trials, library)
+    except RuleError as exc:
+        _error(exc)
+        raise typer.Exit(ExitCode.NOTHING_DONE) from exc
     if output_format == "json":
-        payload: Any = trial_json(trials[0]) if len(trials) == 1 else [trial_json(t) for t in trials]
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        payload: Any = [trial_json(b.trial, annotations_for(b)) | {"rules_version": b.version} for b in bound]
+        typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=2))
     else:
-        typer.echo("\n\n".join(trial_text(t) for t in trials))
+        typer.echo("\n\n".join(f"{trial_text(b.trial, annotations_for(b))}\n\n{b.coverage().line()}" for b in bound))

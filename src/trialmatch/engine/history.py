@@ -11,8 +11,9 @@ episodes then combine with ``any`` (``before``: with ``all``, since "more than 6
 - ``ever``: any record.
 - ``active``: conditions with clinical status active/recurrence/relapse, or with no status and no abatement
   up to as-of; drugs and procedures ongoing at as-of (no end and an active status, or an end on/after as-of).
-- ``within D``: the episode's last date is inside the window, or it is ongoing. An active condition counts
-  as within any window (a cancer diagnosed 8 years ago that is still active is "within 5 years"). A
+- ``within D``: the episode's last date is inside the window, or it is ongoing. A condition recorded as active
+  counts as within any window (a cancer diagnosed 8 years ago that is still active is "within 5 years"); one
+  with neither a clinical status nor an end date is dated by its onset. A
   condition's last date is the latest of onset, recorded and abatement. A drug's is the last dose or end of
   exposure (a request or statement without end and with a completed status counts at its start).
 - ``before D``: the last event (for conditions: the onset, else recorded date) is before the window.
@@ -61,6 +62,7 @@ class Episode:
     ongoing: bool
     since: dt.date | None
     source: str
+    status_recorded: bool = True
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,11 @@ def condition_episode(fact: ConditionFact, concept: str) -> Episode:
     """A condition (already seen as of as-of) as an episode."""
     start = condition_date(fact)
     status = fact.clinical_status
-    ongoing = status in _ACTIVE_CONDITION if status else fact.abatement is None
+    if not status and fact.abatement is None:
+        # No status and no end: taken as still present, but dated by its onset, so that an event such as a
+        # myocardial infarction recorded years ago is not "within 6 months" merely for lacking a status.
+        return Episode(concept, start, start, True, start, fact.source, status_recorded=False)
+    ongoing = status in _ACTIVE_CONDITION if status else False
     dates = [d for d in (fact.onset, fact.recorded, fact.abatement) if d is not None]
     return Episode(concept, start, None if ongoing else max(dates, default=None), ongoing, start, fact.source)
 
@@ -99,7 +105,7 @@ def _is_active(ep: Episode, as_of: dt.date) -> tuple[Status, Timeline]:
 
 
 def _within(ep: Episode, span_start: dt.date, timing: Timing) -> tuple[Status, Timeline]:
-    if ep.ongoing:
+    if ep.ongoing and ep.status_recorded:
         return Status.MET, ()
     if ep.last is None:
         return Status.UNKNOWN, ()

@@ -1,0 +1,109 @@
+"""``trialmatch screen``: every patient given against every trial selected, as a table, JSON or HTML pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from trialmatch.commands.exit_codes import ExitCode
+from trialmatch.commands.trial_selection import select
+from trialmatch.engine.answers import SiteAnswers, load_answers
+from trialmatch.engine.outcome import ScreeningOutcome
+from trialmatch.engine.ranking import select_trials
+from trialmatch.engine.screening import screen_patient
+from trialmatch.errors import InputError
+from trialmatch.patients.model import InputProblem, PatientRecord
+from trialmatch.patients.sources import read_patients
+from trialmatch.reports.html import write_reports
+from trialmatch.reports.terminal import print_report
+from trialmatch.rules.catalog import TrialRules
+from trialmatch.rules.concepts import default_library
+
+FORMATS = ("table", "json", "html")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(ExitCode.NOTHING_DONE)
+
+
+def _read_all(paths: list[Path]) -> tuple[list[PatientRecord], list[str]]:
+    """Every patient of every input; one error line per unusable file or unowned problem."""
+    records: list[PatientRecord] = []
+    errors: list[str] = []
+    for path in paths:
+        unowned: list[InputProblem] = []
+        try:
+            records.extend(read_patients(path, problems=unowned))
+        except InputError as exc:
+            errors.append(str(exc))
+        errors.extend(f"{path}: {p.source or '—'}: {p.problem} ({p.action})" for p in unowned)
+    return records, errors
+
+
+def _filter(bound: list[TrialRules], recruiting_only: bool, country: str | None) -> list[TrialRules]:
+    kept = {t.trial_id for t in select_trials([b.trial for b in bound], recruiting_only=recruiting_only, country=country)}
+    return [b for b in bound if b.trial.trial_id in kept]
+
+
+def _emit(outcomes: list[ScreeningOutcome], output_format: str, out: Path | None) -> None:
+    if output_format == "html":
+        assert out is not None
+        written = write_reports(outcomes, out)
+        typer.echo(f"wrote {len(written)} pages to {out} (open {out / 'index.html'})")
+        return
+    if output_format == "json":
+        payload = [o.to_json_dict() for o in outcomes]
+        text = json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=2)
+        if out:
+            out.write_text(text + "\n", encoding="utf-8")
+        else:
+            typer.echo(text)
+        return
+    console = Console(width=max(Console().width, 120))
+    for outcome in outcomes:
+        print_report(outcome, console)
+
+
+def screen(
+    patients: Annotated[list[Path], typer.Argument(help="FHIR bundle/resource JSON, NDJSON file or folder, or CSV.")],
+    trials: Annotated[list[str] | None, typer.Option("--trials", help="Trial id, record file or folder (repeat).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Screening date YYYY-MM-DD (default: today).")] = None,
+    answers: Annotated[Path | None, typer.Option("--answers", help="Site answers file (YAML or JSON).")] = None,
+    recruiting_only: Annotated[bool, typer.Option("--recruiting-only", help="Only trials open to enrolment.")] = False,
+    country: Annotated[str | None, typer.Option("--country", help="Only trials with a site in this country.")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, json or html.")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", help="JSON file, or the folder for HTML pages.")] = None,
+    library: Annotated[Path | None, typer.Option("--library", help="Trial library directory.")] = None,
+    no_bundled: Annotated[bool, typer.Option("--no-bundled", help="Leave out the bundled trials.")] = False,
+) -> None:
+    """Screen each patient against the trials: a verdict per trial, with each criterion's reason and evidence."""
+    if output_format not in FORMATS:
+        raise _fail(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
+    if output_format == "html" and out is None:
+        raise _fail("--format html needs --out DIR")
+    try:
+        date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError as exc:
+        raise _fail(f"--as-of must be a date as YYYY-MM-DD, not {as_of!r}") from exc
+    try:
+        site_answers = load_answers(answers) if answers else SiteAnswers()
+    except InputError as exc:
+        raise _fail(str(exc)) from exc
+    bound, trial_errors = select(trials or [], library, no_bundled=no_bundled)
+    bound = _filter(bound, recruiting_only, country)
+    records, patient_errors = _read_all(patients)
+    for message in [*trial_errors, *patient_errors]:
+        typer.echo(f"error: {message}", err=True)
+    if not records or not bound:
+        raise _fail("no patients to screen" if not records else "no trials to screen against")
+    concepts = default_library().version
+    outcomes = [screen_patient(r, bound, date, site_answers, concepts_version=concepts) for r in records]
+    _emit(outcomes, output_format, out)
+    if trial_errors or patient_errors:
+        raise typer.Exit(ExitCode.SOME_REJECTED)

@@ -1,0 +1,105 @@
+"""FHIR R4 JSON input: a Bundle (collection, transaction, searchset, document, nested bundles) or a single
+resource, with one or many patients. Resources are grouped by the patient their ``subject``/``patient``
+reference resolves to (``Patient/x``, absolute URLs and ``urn:uuid:`` via ``fullUrl``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from trialmatch.errors import InputError, RecordError, UnrecognizedFormatError
+from trialmatch.patients.model import InputProblem, PatientRecord
+from trialmatch.patients.sources.fhir_index import ResourceIndex, patient_reference, typed_key
+from trialmatch.patients.sources.fhir_record import LOOKUP_TYPES, NOT_USED, build_record
+from trialmatch.patients.sources.fhir_values import JSON, as_dict, as_list, as_str, label
+from trialmatch.rules.concepts import ConceptLibrary
+
+
+def load_json(path: Path) -> object:
+    """The parsed JSON of ``path``; an unreadable or non-JSON file is an InputError naming it."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read ({exc.__class__.__name__})") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno})") from exc
+
+
+def read_fhir_json(path: Path, library: ConceptLibrary, problems: list[InputProblem]) -> Iterator[PatientRecord]:
+    """The patients of one FHIR JSON file; problems no patient can own go to ``problems``.
+
+    The file is parsed at once, so an unreadable or non-FHIR file raises here, not while iterating."""
+    data = as_dict(load_json(path))
+    if not as_str(data.get("resourceType")):
+        raise UnrecognizedFormatError(f"{path}: not a FHIR resource (no resourceType)")
+    entries = list(_entries(data, problems))
+    return records_from_resources(entries, library, problems, (str(path),))
+
+
+def _entries(data: JSON, problems: list[InputProblem], where: str = "Bundle") -> Iterator[tuple[JSON, str | None]]:
+    """(resource, fullUrl) of a resource or of every entry of a Bundle, nested bundles included."""
+    if data.get("resourceType") != "Bundle":
+        yield data, None
+        return
+    for number, raw in enumerate(as_list(data.get("entry")), start=1):
+        entry = as_dict(raw)
+        resource = as_dict(entry.get("resource"))
+        if not as_str(resource.get("resourceType")):
+            problems.append(
+                InputProblem(source=f"{where} entry {number}", problem="no FHIR resource", action="rejected")
+            )
+        elif resource.get("resourceType") == "Bundle":
+            yield from _entries(resource, problems, f"{where} entry {number}")
+        else:
+            yield _with_id(resource, as_str(entry.get("fullUrl"))), as_str(entry.get("fullUrl"))
+
+
+def _with_id(resource: JSON, full_url: str | None) -> JSON:
+    """Transaction bundles often give ids only as ``urn:uuid:`` full URLs: take the id from there."""
+    if as_str(resource.get("id")) or not full_url:
+        return resource
+    return {**resource, "id": full_url.replace("urn:uuid:", "").rsplit("/", 1)[-1]}
+
+
+def records_from_resources(
+    entries: Iterable[tuple[JSON, str | None]],
+    library: ConceptLibrary,
+    problems: list[InputProblem],
+    sources: tuple[str, ...],
+) -> Iterator[PatientRecord]:
+    """Group resources by patient and build one record per patient, in order of first appearance."""
+    index = ResourceIndex()
+    pairs = list(entries)
+    for resource, full_url in pairs:
+        index.add(resource, full_url)
+    groups: dict[str, list[JSON]] = {}
+    for resource, _ in pairs:
+        owner, why = patient_of(resource, index)
+        if owner is not None:
+            groups.setdefault(owner, []).append(resource)
+        elif resource.get("resourceType") not in LOOKUP_TYPES:
+            problems.append(InputProblem(source=label(resource), problem=why, action=NOT_USED))
+    for patient_id, resources in groups.items():
+        yield build_record(patient_id, resources, index, library, sources)
+
+
+def patient_of(resource: JSON, index: ResourceIndex) -> tuple[str | None, str]:
+    """The id of the patient a resource belongs to, or None and why not."""
+    if resource.get("resourceType") == "Patient":
+        return as_str(resource.get("id")), "Patient without id"
+    reference = patient_reference(resource)
+    if reference is None:
+        return None, "not linked to a patient; resource type not used for screening"
+    target = index.resolve(reference)
+    if target is not None:
+        if target.get("resourceType") == "Patient":
+            return as_str(target.get("id")), ""
+        return None, f"subject is a {target.get('resourceType')}, not a patient"
+    key = typed_key(reference)
+    if key and key.startswith("Patient/"):
+        return key.split("/", 1)[1], ""
+    return None, "patient reference not found in the input"

@@ -1,0 +1,126 @@
+"""FHIR Bulk Data NDJSON: a directory of ``Patient.ndjson``, ``Observation.ndjson`` ... (or any ``*.ndjson``
+with mixed types), one resource per line.
+
+Memory stays bounded by the largest patient, not the export: a first pass reads each line once and keeps
+only its byte offset, under the patient it belongs to and under its ``Type/id``; a second pass reads one
+patient's lines back by offset, builds the record and lets them go. References to shared resources
+(Medication, Specimen) are read by offset when a converter asks for them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from trialmatch.errors import InputError
+from trialmatch.patients.model import InputProblem, PatientRecord
+from trialmatch.patients.sources.fhir_index import patient_reference, typed_key
+from trialmatch.patients.sources.fhir_record import LOOKUP_TYPES, NOT_USED, build_record
+from trialmatch.patients.sources.fhir_values import JSON, as_str, label
+from trialmatch.rules.concepts import ConceptLibrary
+
+Location = tuple[int, int]
+"""(file number, byte offset of the line)."""
+
+
+def ndjson_files(folder: Path) -> list[Path]:
+    """The ``*.ndjson`` files of an export folder; none is an InputError naming the folder."""
+    files = sorted(p for p in folder.iterdir() if p.suffix == ".ndjson" and p.is_file())
+    if not files:
+        raise InputError(f"{folder}: no .ndjson files (expected a FHIR Bulk Data export)")
+    return files
+
+
+@dataclass
+class LineIndex:
+    """Where each resource's line is: per patient, and by ``Type/id`` for references."""
+
+    files: Sequence[Path]
+    by_patient: dict[str, list[Location]] = field(default_factory=dict)
+    by_key: dict[str, Location] = field(default_factory=dict)
+    handles: list[BinaryIO] = field(default_factory=list)
+
+    def scan(self, problems: list[InputProblem]) -> None:
+        """First pass: one parse per line, keeping offsets only."""
+        for number, path in enumerate(self.files):
+            with path.open("rb") as handle:
+                offset = 0
+                for line_no, line in enumerate(handle, start=1):
+                    self._index_line(number, offset, line, f"{path.name} line {line_no}", problems)
+                    offset += len(line)
+
+    def _index_line(self, number: int, offset: int, line: bytes, where: str, problems: list[InputProblem]) -> None:
+        if not line.strip():
+            return
+        resource = _parse(line)
+        if resource is None:
+            problems.append(InputProblem(source=where, problem="not a JSON FHIR resource", action="rejected"))
+            return
+        location = (number, offset)
+        self.by_key[label(resource)] = location
+        owner = _owner(resource)
+        if owner is not None:
+            self.by_patient.setdefault(owner, []).append(location)
+        elif resource.get("resourceType") not in LOOKUP_TYPES:
+            problems.append(
+                InputProblem(source=f"{where} ({label(resource)})", problem="not linked to a patient", action=NOT_USED)
+            )
+
+    def load(self, location: Location) -> JSON:
+        """The resource at ``location`` (second pass)."""
+        return _parse(self.read_line(location)) or {}
+
+    def resolve(self, reference: str) -> JSON | None:
+        """A referenced resource, read back by offset."""
+        key = typed_key(reference)
+        location = self.by_key.get(key) if key else None
+        return self.load(location) if location else None
+
+    def read_line(self, location: Location) -> bytes:
+        """The raw line at ``location``."""
+        if not self.handles:
+            self.handles = [p.open("rb") for p in self.files]
+        handle = self.handles[location[0]]
+        handle.seek(location[1])
+        return handle.readline()
+
+    def close(self) -> None:
+        """Close the files the second pass opened."""
+        for handle in self.handles:
+            handle.close()
+        self.handles = []
+
+
+def _parse(line: bytes) -> JSON | None:
+    try:
+        value = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) and as_str(value.get("resourceType")) else None
+
+
+def _owner(resource: JSON) -> str | None:
+    """The id of the patient a resource belongs to (NDJSON references are ``Patient/x``)."""
+    if resource.get("resourceType") == "Patient":
+        return as_str(resource.get("id"))
+    reference = patient_reference(resource)
+    key = typed_key(reference) if reference else None
+    return key.split("/", 1)[1] if key and key.startswith("Patient/") else None
+
+
+def read_ndjson(
+    files: Sequence[Path], library: ConceptLibrary, problems: list[InputProblem]
+) -> Iterator[PatientRecord]:
+    """The patients of NDJSON files, one at a time, in order of first appearance."""
+    index = LineIndex(files)
+    index.scan(problems)
+    sources = tuple(str(p) for p in files)
+    try:
+        for patient_id, locations in index.by_patient.items():
+            resources = [index.load(loc) for loc in locations]
+            yield build_record(patient_id, resources, index, library, sources)
+    finally:
+        index.close()

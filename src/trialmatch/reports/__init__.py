@@ -1,0 +1,1 @@
+"""Reports of screening outcomes: terminal table, JSON and self-contained HTML pages."""

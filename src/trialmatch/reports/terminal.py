@@ -1,0 +1,85 @@
+"""The terminal report: a verdict per trial and, below, the failing and unknown criteria (Rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from trialmatch.engine.logic import Status
+from trialmatch.engine.outcome import CriterionOutcome, ScreeningOutcome, TrialOutcome
+
+VERDICT_STYLE = {"eligible": "bold green", "possible": "bold yellow", "ineligible": "bold red"}
+STATUS_MARK = {Status.MET: "✔", Status.NOT_MET: "✘", Status.UNKNOWN: "?", Status.REVIEW: "👁"}
+
+
+def _when(trial: TrialOutcome) -> str:
+    if trial.eligible_from:
+        return f"eligible from {trial.eligible_from.isoformat()}"
+    if trial.valid_until:
+        return f"valid until {trial.valid_until.isoformat()}"
+    return ""
+
+
+def verdict_table(outcome: ScreeningOutcome) -> Table:
+    """One row per trial, best candidates first."""
+    table = Table(
+        title=f"Patient {outcome.patient_id} — as of {outcome.as_of.isoformat()}", title_justify="left"
+    )
+    for column in ("Trial", "Status", "Verdict", "Failed", "Unknown", "Review", "When"):
+        table.add_column(column, overflow="fold")
+    for trial in outcome.trials:
+        table.add_row(
+            trial.trial_id + (" (drafted rules)" if trial.rests_on_drafts else ""),
+            trial.recruitment_status or "—",
+            Text(trial.verdict, style=VERDICT_STYLE[trial.verdict]),
+            ", ".join(trial.failed) or "—",
+            str(trial.unknown_count),
+            str(len(trial.needs_review)),
+            _when(trial),
+        )
+    return table
+
+
+def _details(trial: TrialOutcome) -> list[Text]:
+    lines: list[Text] = []
+    shown = [c for c in trial.criteria if c.id in trial.failed or c.status is Status.UNKNOWN]
+    if not shown and not trial.stale_rules:
+        return lines
+    lines.append(Text(f"{trial.trial_id} ({trial.verdict})", style=VERDICT_STYLE[trial.verdict]))
+    for criterion in shown:
+        lines.append(_criterion_line(criterion))
+    if trial.missing:
+        lines.append(Text("  would settle it: " + "; ".join(trial.missing), style="yellow"))
+    if trial.stale_rules:
+        lines.append(
+            Text("  stale rules (text changed since curation): " + ", ".join(trial.stale_rules), style="red")
+        )
+    return lines
+
+
+def _criterion_line(criterion: CriterionOutcome) -> Text:
+    mark = STATUS_MARK[criterion.status]
+    return Text(f"  {mark} {criterion.id} [{criterion.status.value}] {criterion.reason}")
+
+
+def render(outcome: ScreeningOutcome) -> Group:
+    """The whole terminal report for one patient."""
+    parts: list[Table | Text] = [verdict_table(outcome)]
+    for trial in outcome.trials:
+        parts.extend(_details(trial))
+    if outcome.input_problems:
+        parts.append(
+            Text(f"{len(outcome.input_problems)} input problem(s) while reading the record:", style="red")
+        )
+        parts.extend(
+            Text(f"  {p.source or '—'}: {p.problem} ({p.action})", style="red")
+            for p in outcome.input_problems
+        )
+    return Group(*parts)
+
+
+def print_report(outcome: ScreeningOutcome, console: Console) -> None:
+    """Print one patient's report."""
+    console.print(render(outcome))
+    console.print()

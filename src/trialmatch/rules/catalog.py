@@ -1,0 +1,153 @@
+"""Which rule file belongs to a trial (the user's library first, then the bundled curated files), and coverage.
+
+A trial bound to its rule file is a :class:`TrialRules`; everything that screens, shows or counts a trial's rules
+goes through it, so staleness and coverage are computed in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from trialmatch.rules.ast import All, Any, Condition, Not, Unless
+from trialmatch.rules.concepts import default_library
+from trialmatch.rules.rulefile import CriterionRules, RuleFile, load_rule_file
+from trialmatch.trials.model import CriterionType, Trial
+
+RULE_SUFFIX = ".rules.yaml"
+
+
+def bundled_rules_dir() -> Path:
+    """The folder of curated rule files shipped with the package."""
+    return Path(str(resources.files("trialmatch") / "data" / "rules"))
+
+
+def library_rules_dir(library_root: Path) -> Path:
+    """Where a user's library keeps rule files (drafted on import, or written by the site)."""
+    return library_root / "rules"
+
+
+@cache
+def _load_cached(path: Path, mtime: float) -> RuleFile:
+    return load_rule_file(path, concepts=default_library().ids())
+
+
+def load_rules(path: Path) -> RuleFile:
+    """Load and validate a rule file once per process (reloaded when the file changes)."""
+    return _load_cached(path, path.stat().st_mtime)
+
+
+def find_rule_file(trial: Trial, search: Iterable[Path] = ()) -> Path | None:
+    """The rule file for a trial: first in the user's folders (``search``), then the bundled ones.
+
+    A user's file wins so that a site can override a bundled trial's rules. The file is named after the trial's
+    canonical id or any of its aliases.
+    """
+    for folder in [*search, bundled_rules_dir()]:
+        for name in (trial.trial_id, *trial.aliases):
+            candidate = folder / f"{name}{RULE_SUFFIX}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How many criteria and sub-items are computable, partial, review, or have no rule (parts not counted)."""
+
+    trial_id: str
+    computable: int = 0
+    partial: int = 0
+    review: int = 0
+    no_rule: int = 0
+    stale: int = 0
+
+    @property
+    def total(self) -> int:
+        """Criteria and sub-items counted."""
+        return self.computable + self.partial + self.review + self.no_rule
+
+    def line(self) -> str:
+        """E.g. ``NCT01565200: 28 criteria: 18 computable, 3 partial, 7 review``."""
+        text = f"{self.trial_id}: {self.total} criteria: {self.computable} computable, {self.partial} partial, "
+        text += f"{self.review} review"
+        if self.no_rule:
+            text += f", {self.no_rule} without a rule"
+        if self.stale:
+            text += f", {self.stale} stale"
+        return text
+
+    def short(self) -> str:
+        """Compact form for tables: ``18/3/7`` (computable/partial/review), or ``no rules``."""
+        if self.no_rule == self.total:
+            return "no rules"
+        return f"{self.computable}/{self.partial}/{self.review}" + (f" +{self.no_rule} none" if self.no_rule else "")
+
+
+@dataclass(frozen=True)
+class TrialRules:
+    """A trial bound to its rule file (None when nobody has curated or drafted rules for it yet)."""
+
+    trial: Trial
+    rules: RuleFile | None
+
+    def entry(self, criterion_id: str) -> CriterionRules | None:
+        """The rule entry for a criterion or sub-item, if the file has one."""
+        if self.rules is None:
+            return None
+        return next((c for c in self.rules.criteria if c.id == criterion_id), None)
+
+    def is_stale(self, criterion_id: str) -> bool:
+        """Whether the criterion's text no longer matches the text its rule was written for."""
+        entry = self.entry(criterion_id)
+        return entry is not None and entry.text_hash != self.trial.criterion(criterion_id).text_hash
+
+    def exceptions(self, criterion_id: str) -> tuple[Condition, ...]:
+        """Rules of the criteria that only grant an exception to this one (``qualifies: <id>``)."""
+        if self.rules is None:
+            return ()
+        return tuple(r for c in self.rules.criteria if c.qualifies == criterion_id if (r := c.effective_rule()))
+
+    def rule_for(self, criterion_id: str) -> Condition | None:
+        """The criterion's whole rule: its own, or its parts combined, with qualifying exceptions folded in.
+
+        Parts of an inclusion criterion must all hold; parts of an exclusion criterion are alternatives, any of
+        which excludes. An exception waives an inclusion requirement (``rule unless exception``) and removes an
+        exclusion (``all(rule, not(exception))``).
+        """
+        entry = self.entry(criterion_id)
+        if entry is None or entry.qualifies:
+            return None
+        inclusion = self.trial.criterion(criterion_id).type is CriterionType.INCLUSION
+        rule = entry.rule
+        if rule is None and entry.parts:
+            items = tuple(p.rule for p in entry.parts)
+            rule = All(items=items) if inclusion else Any(items=items)
+        exceptions = self.exceptions(criterion_id)
+        if rule is None or not exceptions:
+            return rule
+        exception = exceptions[0] if len(exceptions) == 1 else Any(items=exceptions)
+        return Unless(rule=rule, exception=exception) if inclusion else All(items=(rule, Not(item=exception)))
+
+    @property
+    def version(self) -> str | None:
+        """The rule set's version and content hash, for audit."""
+        return self.rules.rules_version if self.rules else None
+
+    def coverage(self) -> Coverage:
+        """Computability counts over every criterion and sub-item of the trial."""
+        counts = {"computable": 0, "partial": 0, "review": 0, "no_rule": 0, "stale": 0}
+        for criterion in self.trial.all_criteria():
+            entry = self.entry(criterion.id)
+            counts[entry.computability if entry else "no_rule"] += 1
+            counts["stale"] += int(self.is_stale(criterion.id))
+        return Coverage(trial_id=self.trial.trial_id, **counts)
+
+
+def bind(trial: Trial, search: Sequence[Path] = ()) -> TrialRules:
+    """The trial with its rule file (user folders first, then bundled), or with none."""
+    path = find_rule_file(trial, search)
+    return TrialRules(trial=trial, rules=load_rules(path) if path else None)

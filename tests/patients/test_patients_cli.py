@@ -1,0 +1,76 @@
+"""``trialmatch patients check`` run in-process: report contents and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from trialmatch.commands.patients import app
+
+FIXTURES = Path(__file__).parent / "fixtures"
+runner = CliRunner()
+
+
+def _check(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["check", *args])
+    return result.exit_code, result.output
+
+
+def test_report_counts_conversions_and_problems_without_values() -> None:
+    code, out = _check(str(FIXTURES / "synthetic-bundle.json"))
+    assert code == 1  # entered-in-error, superseded, unknown code and unit: some input not used
+    assert "Patient p-ana" in out and "Patient p-ben" in out
+    assert "read: BodyStructure 2, Condition 3, FamilyMemberHistory 1, MedicationAdministration 1," in out
+    assert "Observation 18, Patient 1, Procedure 2" in out
+    assert "umol/L -> mg/dL (lab.creatinine) 1" in out
+    assert "Observation/o-hb-wrong: entered in error — ignored" in out
+    assert "Practitioner/dr-who" in out
+    for value in ("177", "1.6 ", "9.8", "142"):
+        assert value not in out
+
+
+def test_clean_csv_exits_zero(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("patient_id,birth_date,sex,ecog,ecog_date\nA1,1970-01-01,female,1,2024-01-02\n")
+    code, out = _check(str(path))
+    assert code == 0, out
+    assert "concepts: score.ecog 1" in out
+
+
+def test_nothing_readable_exits_two(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{broken")
+    code, out = _check(str(bad))
+    assert code == 2
+    assert "bad.json: not valid JSON" in out
+
+
+def test_one_bad_file_among_good_ones_exits_one(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("[]")
+    good = tmp_path / "p.csv"
+    good.write_text("patient_id,birth_date\nA1,1970-01-01\n")
+    code, _ = _check(str(good), str(bad))
+    assert code == 1
+
+
+def test_local_map_option(tmp_path: Path) -> None:
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("system,code,concept,unit_hint,note\nurn:site:lab,NEUT,lab.anc,10*9/L,site ANC\n")
+    bundle = tmp_path / "b.json"
+    observation = {
+        "resourceType": "Observation",
+        "id": "o",
+        "status": "final",
+        "subject": {"reference": "Patient/p"},
+        "code": {"coding": [{"system": "urn:site:lab", "code": "NEUT"}]},
+        "valueQuantity": {"value": 2},  # no unit: the map's unit hint applies
+    }
+    patient = {"resourceType": "Patient", "id": "p", "birthDate": "1970-01-01"}
+    entries = [{"resource": patient}, {"resource": observation}]
+    bundle.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}))
+    code, out = _check(str(bundle), "--map", str(mapping))
+    assert code == 0, out
+    assert "concepts: lab.anc 1" in out
