@@ -253,9 +253,7 @@ def test_both_tdxd_codes_are_accepted(library: ConceptLibrary) -> None:
         ("http://dicom.nema.org/resources/ontology/DCM", "126401", ("imaging.suv",)),
     ],
 )
-def test_concepts_for_code(
-    library: ConceptLibrary, system: str, code: str, expected: tuple[str, ...]
-) -> None:
+def test_concepts_for_code(library: ConceptLibrary, system: str, code: str, expected: tuple[str, ...]) -> None:
     assert library.concepts_for_code(system, code) == expected
 
 
@@ -337,8 +335,7 @@ BAD = [
         "also in 'lab.anc'",
     ),
     (
-        GOOD
-        + "    broader: [drug.class.other]\n  - id: drug.class.other\n    label: O\n    kind: drug_class\n"
+        GOOD + "    broader: [drug.class.other]\n  - id: drug.class.other\n    label: O\n    kind: drug_class\n"
         "    broader: [drug.class.anticancer]\n",
         "drug.class.anticancer",
         "cycle in broader",
@@ -350,9 +347,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(("body", "concept_id", "problem"), BAD)
-def test_invalid_files_name_file_and_concept(
-    tmp_path: Path, body: str, concept_id: str, problem: str
-) -> None:
+def test_invalid_files_name_file_and_concept(tmp_path: Path, body: str, concept_id: str, problem: str) -> None:
     path = write(tmp_path, body)
     with pytest.raises(ConceptError) as caught:
         ConceptLibrary.load([path])
@@ -389,9 +384,7 @@ def local_map(tmp_path: Path, rows: str) -> Path:
 
 
 def test_local_map_adds_site_codes(library: ConceptLibrary, tmp_path: Path) -> None:
-    path = local_map(
-        tmp_path, f"{SITE},NEUT,lab.anc,10*9/L,analyser ANC\n{SITE},KAD,drug.trastuzumab_emtansine,,\n"
-    )
+    path = local_map(tmp_path, f"{SITE},NEUT,lab.anc,10*9/L,analyser ANC\n{SITE},KAD,drug.trastuzumab_emtansine,,\n")
     site = library.with_local_map(path)
     assert site.concepts_for_code(SITE, "NEUT") == ("lab.anc",)
     assert site.unit_hint(SITE, "NEUT") == "10*9/L"
@@ -402,9 +395,7 @@ def test_local_map_adds_site_codes(library: ConceptLibrary, tmp_path: Path) -> N
 
 def test_bundled_example_map_loads(library: ConceptLibrary) -> None:
     site = library.with_local_map(EXAMPLE_MAP)
-    assert site.concepts_for_code("http://hospital.example.org/fhir/CodeSystem/lab", "CREA") == (
-        "lab.creatinine",
-    )
+    assert site.concepts_for_code("http://hospital.example.org/fhir/CodeSystem/lab", "CREA") == ("lab.creatinine",)
 
 
 @pytest.mark.parametrize(
@@ -421,9 +412,7 @@ def test_bundled_example_map_loads(library: ConceptLibrary) -> None:
         (",A,lab.anc,,\n", "line 2: system and code are required"),
     ],
 )
-def test_local_map_errors_name_the_line(
-    library: ConceptLibrary, tmp_path: Path, rows: str, problem: str
-) -> None:
+def test_local_map_errors_name_the_line(library: ConceptLibrary, tmp_path: Path, rows: str, problem: str) -> None:
     with pytest.raises(ConceptError, match=problem):
         library.with_local_map(local_map(tmp_path, rows))
 

@@ -12,10 +12,10 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from trialmatch.rules.ast import All, Any, Condition, Not, Unless
+from trialmatch.rules.ast import Condition
 from trialmatch.rules.concepts import default_library
 from trialmatch.rules.rulefile import CriterionRules, RuleFile, load_rule_file
-from trialmatch.trials.model import CriterionType, Trial
+from trialmatch.trials.model import Trial
 
 RULE_SUFFIX = ".rules.yaml"
 
@@ -105,32 +105,12 @@ class TrialRules:
         entry = self.entry(criterion_id)
         return entry is not None and entry.text_hash != self.trial.criterion(criterion_id).text_hash
 
-    def exceptions(self, criterion_id: str) -> tuple[Condition, ...]:
-        """Rules of the criteria that only grant an exception to this one (``qualifies: <id>``)."""
-        if self.rules is None:
-            return ()
-        return tuple(r for c in self.rules.criteria if c.qualifies == criterion_id if (r := c.effective_rule()))
-
     def rule_for(self, criterion_id: str) -> Condition | None:
-        """The criterion's whole rule: its own, or its parts combined, with qualifying exceptions folded in.
-
-        Parts of an inclusion criterion must all hold; parts of an exclusion criterion are alternatives, any of
-        which excludes. An exception waives an inclusion requirement (``rule unless exception``) and removes an
-        exclusion (``all(rule, not(exception))``).
-        """
+        """The criterion's whole rule (parts combined, exceptions folded in); None without one of its own."""
         entry = self.entry(criterion_id)
-        if entry is None or entry.qualifies:
+        if self.rules is None or entry is None or entry.qualifies:
             return None
-        inclusion = self.trial.criterion(criterion_id).type is CriterionType.INCLUSION
-        rule = entry.rule
-        if rule is None and entry.parts:
-            items = tuple(p.rule for p in entry.parts)
-            rule = All(items=items) if inclusion else Any(items=items)
-        exceptions = self.exceptions(criterion_id)
-        if rule is None or not exceptions:
-            return rule
-        exception = exceptions[0] if len(exceptions) == 1 else Any(items=exceptions)
-        return Unless(rule=rule, exception=exception) if inclusion else All(items=(rule, Not(item=exception)))
+        return self.rules.resolved_rule(criterion_id)
 
     @property
     def version(self) -> str | None:
