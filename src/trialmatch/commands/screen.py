@@ -33,7 +33,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _read_all(paths: list[Path]) -> tuple[list[PatientRecord], list[str]]:
-    """Every patient of every input; one error line per unusable file or unowned problem."""
+    """Every patient of every input; one line per unusable file or record that belongs to no patient."""
     records: list[PatientRecord] = []
     errors: list[str] = []
     for path in paths:
@@ -41,8 +41,8 @@ def _read_all(paths: list[Path]) -> tuple[list[PatientRecord], list[str]]:
         try:
             records.extend(read_patients(path, problems=unowned))
         except InputError as exc:
-            errors.append(str(exc))
-        errors.extend(f"{path}: {p.source or '—'}: {p.problem} ({p.action})" for p in unowned)
+            errors.append(f"error: {exc}")
+        errors.extend(f"warning: {path}: {p.source or '—'}: {p.problem} ({p.action})" for p in unowned)
     return records, errors
 
 
@@ -98,8 +98,8 @@ def screen(
     bound, trial_errors = select(trials or [], library, no_bundled=no_bundled)
     bound = _filter(bound, recruiting_only, country)
     records, patient_errors = _read_all(patients)
-    for message in [*trial_errors, *patient_errors]:
-        typer.echo(f"error: {message}", err=True)
+    for message in [*(f"error: {e}" for e in trial_errors), *patient_errors]:
+        typer.echo(message, err=True)
     if not records or not bound:
         raise _fail("no patients to screen" if not records else "no trials to screen against")
     concepts = default_library().version

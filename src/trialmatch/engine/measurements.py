@@ -204,7 +204,10 @@ class Comparison:
         if value is None:
             return Status.UNKNOWN
         if self.categories is not None:
-            return Status.MET if (_category(value) in self.categories) == self.want else Status.NOT_MET
+            category = _category(value)
+            if category in _UNSETTLED and category not in self.categories:
+                return Status.UNKNOWN  # equivocal HER2 is neither positive nor negative until ISH settles it
+            return Status.MET if (category in self.categories) == self.want else Status.NOT_MET
         if self.limit is None or isinstance(value, str | bool):
             return Status.UNKNOWN
         test, limit = _NUMERIC_OPS[self.op], self.limit
@@ -260,6 +263,9 @@ def comparison(reading: Reading, op: str, threshold: Threshold, convert: Convert
 def _snap(value: float, limit: float) -> float:
     """Treat a value equal to the limit up to float rounding as equal (1.5 x 1.2 is 1.7999999999999998)."""
     return limit if math.isclose(value, limit, rel_tol=1e-9) else value
+
+
+_UNSETTLED = frozenset({"equivocal"})
 
 
 def _category(value: Scalar) -> str:

@@ -91,5 +91,9 @@ class ScreeningOutcome(Outcome):
     input_problems: tuple[InputProblem, ...] = ()
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The JSON form of the contract: dates as ISO strings, empty optional fields kept explicit."""
-        return self.model_dump(mode="json")
+        """The JSON form of the contract: dates as ISO strings; a status the record does not state is left out."""
+        document = self.model_dump(mode="json")
+        for trial in document["trials"]:
+            if trial["recruitment_status"] is None:
+                del trial["recruitment_status"]  # the contract has it as a string when present
+        return document
