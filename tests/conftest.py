@@ -17,3 +17,34 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"shared reference folder not found at {SHARED}")
     return SHARED
+
+
+def require_system_component(path: str, what: str) -> str:
+    """A system program some tests need: skip with the reason when absent, but fail under CI (``CI=true``).
+
+    CI installs these components itself (``.ci/run``), so their absence there is a broken setup, not a skip.
+    """
+    if Path(path).exists():
+        return path
+    message = f"{what} not found at {path} (install Debian's package; .ci/run does)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium_launch() -> dict[str, object]:
+    """Playwright launch options for Debian's Chromium (no browser is ever downloaded)."""
+    return {"executable_path": require_system_component("/usr/bin/chromium", "Chromium"), "args": CHROMIUM_ARGS}

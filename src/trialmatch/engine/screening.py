@@ -101,7 +101,8 @@ def _evaluate_entry(ctx: Context, criterion: Criterion, entry: CriterionRules) -
         for p in entry.parts
     )
     deciding = [p for p in parts if p.status is whole.status]
-    return whole.model_copy(update={"parts": parts, "reason": _parts_reason(whole.status, deciding), "rule": None})
+    update = {"parts": parts, "reason": _parts_reason(whole.status, deciding), "rule": None, "evidence": ()}
+    return whole.model_copy(update=update)  # each part carries its own evidence
 
 
 def _eval(ctx: Context, rule: Condition) -> NodeResult:

@@ -6,13 +6,13 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 
 from trialmatch.engine.outcome import ScreeningOutcome
 
 _env = Environment(
     loader=PackageLoader("trialmatch.reports", "templates"),
-    autoescape=select_autoescape(["html"]),
+    autoescape=True,  # every value may come from a record or a trial page: always escape
     trim_blocks=True,
     lstrip_blocks=True,
 )
