@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from trialmatch.patients.derive.bodysites import site_of
 from trialmatch.patients.model import Coding, ConditionFact, Lesion, MedicationFact, ProcedureFact
 from trialmatch.patients.sources.facts import KEPT_UNUSED, Normalizer
 from trialmatch.patients.sources.fhir_index import PatientScope
@@ -192,17 +193,25 @@ def convert_procedure(resource: JSON, scope: PatientScope, norm: Normalizer) -> 
     codes = codings(resource.get("code"))
     start, end = period(resource, "performed")
     targets = [as_str(as_dict(e.get("valueReference")).get("reference")) for e in extensions(resource, TARGET_EXT)]
+    body_site = tuple(c for site in as_list(resource.get("bodySite")) for c in codings(site))
     return ProcedureFact(
-        concept=norm.concept(codes, source),
+        concept=_by_site(norm, norm.concept(codes, source), body_site),
         codes=codes,
         status=as_str(resource.get("status")),
         start=start,
         end=end,
-        body_site=tuple(c for site in as_list(resource.get("bodySite")) for c in codings(site)),
+        body_site=body_site,
         focus=tuple(t.rsplit("/", 1)[-1] for t in targets if t),
         reason=_reason(resource, scope),
         source=source,
     )
+
+
+def _by_site(norm: Normalizer, concept: str | None, body_site: tuple[Coding, ...]) -> str | None:
+    """Radiotherapy to the brain is its own concept (trials ask about it), told apart by the body site."""
+    if concept and norm.library.is_a(concept, "procedure.radiotherapy") and site_of(body_site) == "brain":
+        return "procedure.brain_radiotherapy"
+    return concept
 
 
 def is_radiotherapy_volume(resource: JSON) -> bool:
