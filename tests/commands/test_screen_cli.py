@@ -1,0 +1,87 @@
+"""``trialmatch screen`` in-process: contract JSON for every example patient, HTML pages, table, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+from typer.testing import CliRunner
+
+from trialmatch.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "src" / "trialmatch" / "data" / "patients" / "examples"
+PATIENTS = sorted(EXAMPLES.glob("ex-*.json"))
+ANSWERS = EXAMPLES / "answers.yaml"
+AS_OF = "2026-11-21"
+
+
+def run(*args: object) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_json_for_every_example_patient_follows_the_contract(shared_dir: Path) -> None:
+    schema = json.loads((shared_dir / "contracts" / "screening-result.schema.json").read_text())
+    code, out, err = run("screen", *PATIENTS, "--as-of", AS_OF, "--answers", ANSWERS, "--format", "json")
+    assert code == 0, err
+    documents = json.loads(out)
+    assert [d["patient_id"] for d in documents] == [p.stem for p in PATIENTS]
+    for document in documents:
+        jsonschema.validate(document, schema)
+        assert document["as_of"] == AS_OF and document["engine_version"]
+        assert len(document["trials"]) == 5
+        assert all(t["rules_version"] for t in document["trials"])
+
+
+def test_one_patient_gives_one_object_and_out_writes_it(tmp_path: Path) -> None:
+    target = tmp_path / "result.json"
+    code, out, _ = run("screen", PATIENTS[0], "--as-of", AS_OF, "--format", "json", "--out", target)
+    assert code == 0 and out == ""
+    document = json.loads(target.read_text())
+    assert document["patient_id"] == "ex-01"
+    order = {"eligible": 0, "possible": 1, "ineligible": 2}
+    verdicts = [order[t["verdict"]] for t in document["trials"]]
+    assert verdicts == sorted(verdicts)
+
+
+def test_table_shows_a_verdict_per_trial_and_what_fails() -> None:
+    code, out, _ = run("screen", EXAMPLES / "ex-02.json", "--as-of", AS_OF)
+    assert code == 0
+    assert "Patient ex-02" in out
+    row = next(line for line in out.splitlines() if "NCT01565200" in line and "ineligible" in line)
+    assert "exc-15" in row and "eligible from 2026-11-27" in row
+
+
+def test_html_pages_for_each_patient_and_an_index(tmp_path: Path) -> None:
+    code, out, _ = run("screen", *PATIENTS[:3], "--as-of", AS_OF, "--format", "html", "--out", tmp_path)
+    assert code == 0, out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ex-01.html", "ex-02.html", "ex-03.html", "index.html"]
+    page = (tmp_path / "ex-02.html").read_text()
+    assert 'data-verdict="ineligible"' in page and "2026-11-27" in page
+
+
+def test_recruiting_only_leaves_out_closed_trials() -> None:
+    code, out, _ = run("screen", PATIENTS[0], "--as-of", AS_OF, "--format", "json", "--recruiting-only")
+    assert code == 0
+    ids = {t["trial_id"] for t in json.loads(out)["trials"]}
+    assert "NCT02286843" not in ids and "NCT01957332" not in ids  # completed; active, not recruiting
+    assert {"NCT01565200", "NCT06450314", "NCT03530696"} <= ids  # NCT03530696 states no status: kept
+
+
+def test_a_bad_file_is_reported_and_the_others_still_screened(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"resourceType": "Bundle", "entry": [')
+    code, out, err = run("screen", broken, PATIENTS[0], "--as-of", AS_OF, "--format", "json")
+    assert code == 1
+    assert "broken.json" in err and err.count("error:") == 1
+    assert json.loads(out)["patient_id"] == "ex-01"
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run("screen", PATIENTS[0], "--as-of", "21/11/2026")[0] == 2
+    assert run("screen", PATIENTS[0], "--format", "xml")[0] == 2
+    assert run("screen", PATIENTS[0], "--format", "html")[0] == 2
+    code, _, err = run("screen", PATIENTS[0], "--trials", "NCT99999999")
+    assert code == 2 and "NCT99999999" in err
