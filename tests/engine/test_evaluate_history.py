@@ -111,9 +111,7 @@ def test_recent_event_window_passes_on_a_date() -> None:
     result = evaluate(has("condition", "condition.myocardial_infarction", "within", "6mo"), rec, AS_OF)
     assert result.changes_on == D(2024, 9, 2)
     assert result.time_bound
-    excluded = evaluate(
-        r.Not(item=has("condition", "condition.myocardial_infarction", "within", "6mo")), rec, AS_OF
-    )
+    excluded = evaluate(r.Not(item=has("condition", "condition.myocardial_infarction", "within", "6mo")), rec, AS_OF)
     assert excluded.status is Status.NOT_MET
     assert excluded.changes_on == D(2024, 9, 2) and excluded.time_bound
 
@@ -146,9 +144,7 @@ OTHER_MALIGNANCY = r.Has(
         ),  # abated within
     ],
 )
-def test_other_malignancy_within_five_years_with_exceptions(
-    facts: tuple[ConditionFact, ...], expected: Status
-) -> None:
+def test_other_malignancy_within_five_years_with_exceptions(facts: tuple[ConditionFact, ...], expected: Status) -> None:
     rec = PatientRecord(patient_id="p", conditions=(HYPERTENSION, *facts))
     assert evaluate(OTHER_MALIGNANCY, rec, AS_OF).status is expected
 
@@ -242,9 +238,7 @@ def test_washout_reason_and_end_date() -> None:
         ),
     ],
 )
-def test_drug_ever_never_current_within(
-    medications: tuple[MedicationFact, ...], rule: r.Has, expected: Status
-) -> None:
+def test_drug_ever_never_current_within(medications: tuple[MedicationFact, ...], rule: r.Has, expected: Status) -> None:
     rec = PatientRecord(patient_id="p", medications=medications)
     assert evaluate(rule, rec, AS_OF).status is expected
 
@@ -269,9 +263,7 @@ ENDOCRINE = (
 )
 
 
-@pytest.mark.parametrize(
-    ("gap", "expected"), [("3mo", Status.MET), ("2mo", Status.NOT_MET), ("10d", Status.NOT_MET)]
-)
+@pytest.mark.parametrize(("gap", "expected"), [("3mo", Status.MET), ("2mo", Status.NOT_MET), ("10d", Status.NOT_MET)])
 def test_continuous_exposure_with_gaps(gap: str, expected: Status) -> None:
     # Gap from 2022-01-31 to 2022-04-15 is 2.5 months; the joined run lasts 2021-01-01 .. 2023-02-01.
     rec = PatientRecord(patient_id="p", medications=ENDOCRINE)
@@ -318,9 +310,7 @@ def test_metastatic_setting_counts_exposure_after_first_metastasis() -> None:
         (
             (
                 BIOPSY,
-                ProcedureFact(
-                    concept="procedure.major_surgery", start=D(2024, 5, 20), status="not-done", source="P/4"
-                ),
+                ProcedureFact(concept="procedure.major_surgery", start=D(2024, 5, 20), status="not-done", source="P/4"),
             ),
             Status.NOT_MET,
         ),

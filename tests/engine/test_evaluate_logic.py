@@ -67,9 +67,7 @@ def alp(value: float, high: float = 120) -> Measurement:
 
 
 def alp_rule(factor: float) -> r.Compare:
-    return r.Compare(
-        value=r.Latest(concept="lab.alp", within=D28), op="<=", threshold=r.UlnMultiple(factor=factor)
-    )
+    return r.Compare(value=r.Latest(concept="lab.alp", within=D28), op="<=", threshold=r.UlnMultiple(factor=factor))
 
 
 BONE_METS = ConditionFact(
@@ -110,9 +108,7 @@ def test_when_alp_depends_on_bone_metastases(
 
 
 def test_when_without_otherwise_does_not_apply_when_condition_fails() -> None:
-    rule = r.When(
-        condition=r.Flag(name="childbearing_potential"), then=r.Review(reason="Agrees to contraception")
-    )
+    rule = r.When(condition=r.Flag(name="childbearing_potential"), then=r.Review(reason="Agrees to contraception"))
     deriver = FakeDeriver({"childbearing_potential": Value(False, explanation="postmenopausal")}, {})
     assert evaluate(rule, PatientRecord(patient_id="p"), AS_OF, deriver=deriver).status is Status.MET
     deriver = FakeDeriver({"childbearing_potential": Value(True, explanation="WOCBP")}, {})
@@ -120,9 +116,7 @@ def test_when_without_otherwise_does_not_apply_when_condition_fails() -> None:
     assert (result.status, result.reason) == (Status.REVIEW, "WOCBP, so Agrees to contraception")
 
 
-GILBERT = ConditionFact(
-    concept="condition.gilbert_syndrome", onset=dt.date(2010, 3, 1), source="Condition/gilbert"
-)
+GILBERT = ConditionFact(concept="condition.gilbert_syndrome", onset=dt.date(2010, 3, 1), source="Condition/gilbert")
 BILIRUBIN_RULE = r.Unless(
     rule=r.Compare(
         value=r.Latest(concept="lab.bilirubin_total", within=D28),
@@ -208,9 +202,7 @@ LEAF_DERIVER = FakeDeriver(
 
 
 def test_age_limit_reached_on_a_birthday() -> None:
-    age = Value(
-        17.0, unit="a", explanation="born 2006-09-15", changes_on=dt.date(2024, 9, 15), sources=("Patient/p",)
-    )
+    age = Value(17.0, unit="a", explanation="born 2006-09-15", changes_on=dt.date(2024, 9, 15), sources=("Patient/p",))
     deriver = FakeDeriver({"age": age}, {})
     adult = r.Compare(value=r.Derived(name="age"), op=">=", threshold=r.Quantity(value=18))
     result = evaluate(adult, PatientRecord(patient_id="p"), AS_OF, deriver=deriver)
@@ -227,9 +219,7 @@ def test_age_limit_reached_on_a_birthday() -> None:
 
 
 def test_unknown_derived_value_names_what_is_missing() -> None:
-    rule = r.Compare(
-        value=r.Derived(name="ecog", args=(("within", "28d"),)), op="<=", threshold=r.Quantity(value=1)
-    )
+    rule = r.Compare(value=r.Derived(name="ecog", args=(("within", "28d"),)), op="<=", threshold=r.Quantity(value=1))
     deriver = FakeDeriver(
         {"ecog": Value(None, explanation="no ECOG in the last 28 days", missing="ECOG within 28 days")}, {}
     )
@@ -262,9 +252,7 @@ def lesion_values(table: Mapping[str, tuple[bool | None, float | None]]) -> Fake
     values: dict[tuple[str, str], Value] = {}
     for lesion, (measurable, size) in table.items():
         if measurable is not None:
-            values[(lesion, "measurable")] = Value(
-                measurable, explanation=f"{lesion} measurable={measurable}"
-            )
+            values[(lesion, "measurable")] = Value(measurable, explanation=f"{lesion} measurable={measurable}")
         if size is not None:
             values[(lesion, "diameter")] = Value(size, unit="mm", explanation=f"{lesion} diameter")
     return FakeDeriver({}, values)
@@ -296,9 +284,7 @@ def test_count_lesions_is_three_valued(
     table: Mapping[str, tuple[bool | None, float | None]], at_least: int, expected: Status
 ) -> None:
     rule = r.Compare(value=r.CountLesions(where=WHERE), op=">=", threshold=r.Quantity(value=at_least))
-    result = evaluate(
-        rule, PatientRecord(patient_id="p", lesions=LESIONS), AS_OF, deriver=lesion_values(table)
-    )
+    result = evaluate(rule, PatientRecord(patient_id="p", lesions=LESIONS), AS_OF, deriver=lesion_values(table))
     assert result.status is expected
     assert [e.source for e in result.evidence] == [lesion.source for lesion in LESIONS]
     assert [c.reason.split(":")[0] for c in result.children] == [
@@ -388,11 +374,7 @@ def test_default_deriver_computes_age_from_the_record() -> None:
     rule = r.All(
         items=(
             r.Compare(value=r.Derived(name="age"), op=">=", threshold=r.Quantity(value=18)),
-            r.Not(
-                item=r.Has(
-                    domain="condition", concept="condition.metastasis.brain", timing=r.Timing(mode="active")
-                )
-            ),
+            r.Not(item=r.Has(domain="condition", concept="condition.metastasis.brain", timing=r.Timing(mode="active"))),
         )
     )
     result = evaluate(rule, rec, AS_OF)

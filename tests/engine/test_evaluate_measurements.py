@@ -26,9 +26,7 @@ def record(*measurements: Measurement) -> PatientRecord:
     return PatientRecord(patient_id="p1", measurements=measurements)
 
 
-def latest(
-    concept: str, op: str, threshold: r.Quantity | r.UlnMultiple | r.Category | r.CategorySet
-) -> r.Compare:
+def latest(concept: str, op: str, threshold: r.Quantity | r.UlnMultiple | r.Category | r.CategorySet) -> r.Compare:
     return r.Compare(value=r.Latest(concept=concept, within=D28), op=op, threshold=threshold)  # type: ignore[arg-type]
 
 
@@ -113,9 +111,7 @@ def test_uln_multiple_uses_the_measurements_own_reference_range(
     value: float, high: float | None, factor: float, expected: Status
 ) -> None:
     rec = record(lab("lab.bilirubin_total", value, "mg/dL", dt.date(2024, 5, 1), high=high))
-    rule = r.Compare(
-        value=r.Latest(concept="lab.bilirubin_total"), op="<=", threshold=r.UlnMultiple(factor=factor)
-    )
+    rule = r.Compare(value=r.Latest(concept="lab.bilirubin_total"), op="<=", threshold=r.UlnMultiple(factor=factor))
     result = evaluate(rule, rec, AS_OF)
     assert result.status is expected
     if high is None:
@@ -169,12 +165,8 @@ def test_extreme_without_values_is_unknown() -> None:
         ("Not detected", r.CategorySet(values=("not_detected", "equivocal")), "in", Status.MET),
     ],
 )
-def test_category_comparisons(
-    text: str, threshold: r.Category | r.CategorySet, op: str, expected: Status
-) -> None:
-    m = Measurement(
-        concept="marker.ctdna", value_text=text, date=dt.date(2024, 5, 1), source="Observation/ct"
-    )
+def test_category_comparisons(text: str, threshold: r.Category | r.CategorySet, op: str, expected: Status) -> None:
+    m = Measurement(concept="marker.ctdna", value_text=text, date=dt.date(2024, 5, 1), source="Observation/ct")
     rule = r.Compare(value=r.Latest(concept="marker.ctdna"), op=op, threshold=threshold)  # type: ignore[arg-type]
     assert evaluate(rule, record(m), AS_OF).status is expected
 

@@ -67,7 +67,14 @@ def make_trial(texts: dict[str, tuple[CriterionType, str]] = TEXTS, **fields: ob
 
 
 def rule_file_bytes() -> bytes:
-    lines = ["rules_schema: 1", "trial_id: NCT00000001", 'version: "1"', "source: test", "curated_by: tests", "criteria:"]
+    lines = [
+        "rules_schema: 1",
+        "trial_id: NCT00000001",
+        'version: "1"',
+        "source: test",
+        "curated_by: tests",
+        "criteria:",
+    ]
     for cid, (computability, body) in RULES.items():
         text = TEXTS[cid][1]
         lines += [

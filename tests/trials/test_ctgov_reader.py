@@ -109,9 +109,7 @@ def test_malformed_json_names_file_and_position() -> None:
 
 
 def test_json_that_is_not_a_study() -> None:
-    with pytest.raises(
-        UnrecognizedFormatError, match=r"not_a_study\.json: JSON but not a ClinicalTrials\.gov"
-    ):
+    with pytest.raises(UnrecognizedFormatError, match=r"not_a_study\.json: JSON but not a ClinicalTrials\.gov"):
         read_trials(FIXTURES / "not_a_study.json")
 
 

@@ -60,9 +60,7 @@ def test_binary_file_is_rejected(tmp_path: Path) -> None:
 
 def test_headers_without_criteria_are_an_error() -> None:
     with pytest.raises(RecordError, match=r"page\.txt: no criteria"):
-        read_trial_text(
-            "A Trial of Something New\n\nInclusion Criteria:\n\nExclusion Criteria:\n", "page.txt"
-        )
+        read_trial_text("A Trial of Something New\n\nInclusion Criteria:\n\nExclusion Criteria:\n", "page.txt")
 
 
 def test_page_without_any_id_gets_a_stable_local_id() -> None:

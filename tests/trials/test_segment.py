@@ -94,9 +94,7 @@ _WORDS = st.sampled_from(
         "ECOG",
     ]
 )
-_SENTENCE = st.lists(_WORDS, min_size=3, max_size=25).map(
-    lambda ws: " ".join([ws[0].capitalize(), *ws[1:]]) + "."
-)
+_SENTENCE = st.lists(_WORDS, min_size=3, max_size=25).map(lambda ws: " ".join([ws[0].capitalize(), *ws[1:]]) + ".")
 
 
 @given(st.lists(_SENTENCE, min_size=1, max_size=8), st.sampled_from(["* ", "- ", "• "]))

@@ -159,10 +159,7 @@ def test_seed_000_hard_wrapping_undone() -> None:
 def test_seed_004_run_together_words_kept_and_split_right() -> None:
     _, trial = _seed("004")
     assert "trial specificprocedures." in trial.criterion("inc-1").text
-    assert (
-        trial.criterion("inc-14").text
-        == "Patients must be affiliated to a Social Security System (or equivalent)."
-    )
+    assert trial.criterion("inc-14").text == "Patients must be affiliated to a Social Security System (or equivalent)."
     assert trial.criterion("exc-13").text.startswith("Persons deprived of their liberty")
 
 

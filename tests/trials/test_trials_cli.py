@@ -41,9 +41,7 @@ def test_bad_files_rejected_others_imported(tmp_path: Path) -> None:
         FIXTURES / "notes.txt",
         tmp_path / "missing.txt",
     ]
-    code, out, err = _run(
-        "import", *bad[:2], FIXTURES / "ctgov_studies.json", *bad[2:], "--library", tmp_path / "lib"
-    )
+    code, out, err = _run("import", *bad[:2], FIXTURES / "ctgov_studies.json", *bad[2:], "--library", tmp_path / "lib")
     assert code == 1
     errors = err.splitlines()
     assert len(errors) == 4
@@ -51,9 +49,7 @@ def test_bad_files_rejected_others_imported(tmp_path: Path) -> None:
         assert line.startswith("error: ") and path.name in line
     assert "malformed JSON at line 1" in errors[0]
     assert "NCT90000002" in out
-    assert [t.trial_id for t in TrialLibrary(tmp_path / "lib", include_bundled=False).load_all()] == [
-        "NCT90000002"
-    ]
+    assert [t.trial_id for t in TrialLibrary(tmp_path / "lib", include_bundled=False).load_all()] == ["NCT90000002"]
 
 
 def test_nothing_usable_exits_2(tmp_path: Path) -> None:

@@ -47,7 +47,9 @@ def _read_all(paths: list[Path]) -> tuple[list[PatientRecord], list[str]]:
 
 
 def _filter(bound: list[TrialRules], recruiting_only: bool, country: str | None) -> list[TrialRules]:
-    kept = {t.trial_id for t in select_trials([b.trial for b in bound], recruiting_only=recruiting_only, country=country)}
+    kept = {
+        t.trial_id for t in select_trials([b.trial for b in bound], recruiting_only=recruiting_only, country=country)
+    }
     return [b for b in bound if b.trial.trial_id in kept]
 
 
@@ -72,7 +74,9 @@ def _emit(outcomes: list[ScreeningOutcome], output_format: str, out: Path | None
 
 def screen(
     patients: Annotated[list[Path], typer.Argument(help="FHIR bundle/resource JSON, NDJSON file or folder, or CSV.")],
-    trials: Annotated[list[str] | None, typer.Option("--trials", help="Trial id, record file or folder (repeat).")] = None,
+    trials: Annotated[
+        list[str] | None, typer.Option("--trials", help="Trial id, record file or folder (repeat).")
+    ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Screening date YYYY-MM-DD (default: today).")] = None,
     answers: Annotated[Path | None, typer.Option("--answers", help="Site answers file (YAML or JSON).")] = None,
     recruiting_only: Annotated[bool, typer.Option("--recruiting-only", help="Only trials open to enrolment.")] = False,

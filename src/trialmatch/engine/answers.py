@@ -66,9 +66,7 @@ def load_answers(path: Path) -> SiteAnswers:
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputError(
-            f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}"
-        ) from exc
+        raise InputError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from exc
     entries = data.get("answers") if isinstance(data, dict) else data
     if not isinstance(entries, list):
         raise InputError(f"{path}: expected a list of answers (or a mapping with an 'answers' list)")

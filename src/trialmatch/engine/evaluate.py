@@ -67,9 +67,7 @@ class DerivedLike(Protocol):
 class Deriver(Protocol):
     """Computes derived facts by name; the real one is :mod:`trialmatch.patients.derive`."""
 
-    def derive(
-        self, name: str, args: Mapping[str, str], record: PatientRecord, as_of: dt.date
-    ) -> DerivedLike: ...
+    def derive(self, name: str, args: Mapping[str, str], record: PatientRecord, as_of: dt.date) -> DerivedLike: ...
 
     def derive_lesion(
         self, name: str, args: Mapping[str, str], lesion: Lesion, record: PatientRecord, as_of: dt.date
@@ -97,18 +95,14 @@ class PatientIndex:
         """Usable measurements of ``concept`` or narrower concepts, oldest first."""
         if concept not in self._measured:
             isa = self.history.context.isa
-            self._measured[concept] = [
-                m for m in self.history.context.measurements if isa(m.concept, concept)
-            ]
+            self._measured[concept] = [m for m in self.history.context.measurements if isa(m.concept, concept)]
         return self._measured[concept]
 
     def label(self, concept: str) -> str:
         """A concept's label from the library, as written there (eponyms and acronyms keep their case)."""
         return self.library.get(concept).label
 
-    def derived(
-        self, deriver: Deriver, name: str, args: Mapping[str, str], lesion: Lesion | None
-    ) -> DerivedLike:
+    def derived(self, deriver: Deriver, name: str, args: Mapping[str, str], lesion: Lesion | None) -> DerivedLike:
         """A derived value, computed once per index."""
         key = (id(deriver), name, tuple(sorted(args.items())), lesion.id if lesion else None)
         if key not in self._derived:
@@ -119,9 +113,7 @@ class PatientIndex:
         return self._derived[key]
 
 
-def index_record(
-    record: PatientRecord, as_of: dt.date, library: ConceptLibrary | None = None
-) -> PatientIndex:
+def index_record(record: PatientRecord, as_of: dt.date, library: ConceptLibrary | None = None) -> PatientIndex:
     """Index a record's facts for evaluation at ``as_of``."""
     lib = library or default_library()
     context = Context.build(record, as_of, lib.is_a)
@@ -186,9 +178,7 @@ def read(node: r.Node, scope: Scope) -> Reading:
 # Logic
 
 
-def _combined(
-    children: Sequence[NodeResult], rule: Callable[[Sequence[Status]], Status], reason: str
-) -> NodeResult:
+def _combined(children: Sequence[NodeResult], rule: Callable[[Sequence[Status]], Status], reason: str) -> NodeResult:
     status, timeline = combine([(c.status, c.timeline) for c in children], rule)
     missing = tuple(dict.fromkeys(m for c in children if c.status is Status.UNKNOWN for m in c.missing))
     return NodeResult(
@@ -201,10 +191,9 @@ def _combined(
 
 
 def _deciding(children: Sequence[NodeResult], status: Status) -> str:
-    """The reasons of the children that have the parent's status, joined into one sentence."""
-    return "; ".join(c.reason for c in children if c.status is status) or "; ".join(
-        c.reason for c in children
-    )
+    """The reasons of the children that have the parent's status, joined into one sentence, each said once."""
+    chosen = [c.reason for c in children if c.status is status] or [c.reason for c in children]
+    return "; ".join(dict.fromkeys(r.rstrip(". ") for r in chosen if r))
 
 
 def visit_All(node: r.All, scope: Scope) -> NodeResult:
@@ -237,9 +226,7 @@ def when_status(statuses: Sequence[Status]) -> Status:
 def visit_When(node: r.When, scope: Scope) -> NodeResult:
     cond, then = visit(node.condition, scope), visit(node.then, scope)
     other = (
-        visit(node.otherwise, scope)
-        if node.otherwise
-        else NodeResult(status=Status.MET, reason="it does not apply")
+        visit(node.otherwise, scope) if node.otherwise else NodeResult(status=Status.MET, reason="it does not apply")
     )
     if cond.status is Status.MET:
         reason = f"{cond.reason}, so {then.reason}"
@@ -279,9 +266,7 @@ def visit_Compare(node: r.Compare, scope: Scope) -> NodeResult:
     reading = read(node.value, scope)
     if reading.value is None:
         missing = (reading.missing,) if reading.missing else ()
-        return NodeResult(
-            status=Status.UNKNOWN, reason=reading.text, evidence=reading.evidence, missing=missing
-        )
+        return NodeResult(status=Status.UNKNOWN, reason=reading.text, evidence=reading.evidence, missing=missing)
     test = comparison(reading, node.op, node.threshold, _converter(node.value, scope.index))
     status = test.status(reading.value, reading.upper)
     gap = test.missing or reading.missing
@@ -292,9 +277,7 @@ def visit_Compare(node: r.Compare, scope: Scope) -> NodeResult:
         evidence=reading.evidence,
         children=reading.parts,
         missing=missing,
-        timeline=compress(
-            status, [(day, test.status(v)) for day, v in [*reading.later, *test.birthdays(reading)]]
-        ),
+        timeline=compress(status, [(day, test.status(v)) for day, v in [*reading.later, *test.birthdays(reading)]]),
     )
 
 
@@ -321,9 +304,7 @@ def visit_Flag(node: r.Flag, scope: Scope) -> NodeResult:
     if dv.value is not None and not isinstance(dv.value, bool):
         raise RuleError(f"the deriver returned a non-boolean value for flag '{node.name}'")
     status = Status.UNKNOWN if dv.value is None else Status.MET if dv.value else Status.NOT_MET
-    timeline = (
-        (Change(date=dv.changes_on, status=negate(status)),) if dv.changes_on and dv.value is not None else ()
-    )
+    timeline = (Change(date=dv.changes_on, status=negate(status)),) if dv.changes_on and dv.value is not None else ()
     return NodeResult(
         status=status,
         reason=dv.explanation,
@@ -358,17 +339,13 @@ def visit_Latest(node: r.Latest, scope: Scope) -> Reading:
 
 def visit_Extreme(node: r.Extreme, scope: Scope) -> Reading:
     index = scope.index
-    return extreme(
-        index.label(node.concept), node.function, index.measured(node.concept), index.as_of, node.within
-    )
+    return extreme(index.label(node.concept), node.function, index.measured(node.concept), index.as_of, node.within)
 
 
 def visit_CountLesions(node: r.CountLesions, scope: Scope) -> Reading:
     lesions = scope.index.record.lesions
     if not lesions:
-        return Reading(
-            "lesions", None, text="no tumor lesions are recorded", missing="tumor lesion assessments"
-        )
+        return Reading("lesions", None, text="no tumor lesions are recorded", missing="tumor lesion assessments")
     parts = tuple(_lesion_result(lesion, node.where, scope) for lesion in lesions)
     met = sum(p.status is Status.MET for p in parts)
     open_ = sum(p.status in (Status.UNKNOWN, Status.REVIEW) for p in parts)

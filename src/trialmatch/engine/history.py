@@ -226,9 +226,7 @@ class HistoryIndex:
             )
             if hit is not None:
                 out.append(
-                    condition_episode(fact, hit)
-                    if isinstance(fact, ConditionFact)
-                    else event_episode(fact, hit)
+                    condition_episode(fact, hit) if isinstance(fact, ConditionFact) else event_episode(fact, hit)
                 )
         return out
 
@@ -276,9 +274,7 @@ def _except_phrase(exceptions: tuple[str, ...], label: Callable[[str], str]) -> 
     return f" other than {joined}"
 
 
-def _in_setting(
-    setting: str, episodes: tuple[Episode, ...], history: HistoryIndex
-) -> tuple[tuple[Episode, ...], str]:
+def _in_setting(setting: str, episodes: tuple[Episode, ...], history: HistoryIndex) -> tuple[tuple[Episode, ...], str]:
     """Keep exposures that began in the metastatic setting (on/after the first metastasis diagnosis)."""
     if setting != "metastatic":
         raise RuleError(f"drug setting '{setting}' is not supported (only 'metastatic')")
@@ -354,16 +350,10 @@ def evaluate_continuous(timing: Timing, episodes: Sequence[Episode], as_of: dt.d
             missing=(f"start dates of {name} exposures",),
         )
     reaches = [
-        shift(r.start, timing.duration)
-        for r in runs
-        if r.end is None or r.end >= shift(r.start, timing.duration)
+        shift(r.start, timing.duration) for r in runs if r.end is None or r.end >= shift(r.start, timing.duration)
     ]
     timeline = (Change(date=min(reaches), status=Status.MET),) if reaches else ()
     longest = max(runs, key=lambda r: ((r.end or as_of) - r.start).days, default=None)
-    detail = (
-        f" (longest run {longest.start.isoformat()} to {(longest.end or as_of).isoformat()})"
-        if longest
-        else ""
-    )
+    detail = f" (longest run {longest.start.isoformat()} to {(longest.end or as_of).isoformat()})" if longest else ""
     reason = f"no continuous exposure to {name} lasting {span}{detail}"
     return NodeResult(status=Status.NOT_MET, reason=reason, evidence=evidence, timeline=timeline)

@@ -97,9 +97,7 @@ def measured_value(m: Measurement) -> Scalar:
 
 def _window(as_of: dt.date, within: Duration | None, found: Sequence[Measurement]) -> list[Measurement]:
     start = window_start(as_of, within) if within is not None else dt.date.min
-    return [
-        m for m in found if m.date is not None and start <= m.date <= as_of and measured_value(m) is not None
-    ]
+    return [m for m in found if m.date is not None and start <= m.date <= as_of and measured_value(m) is not None]
 
 
 def _evidence(m: Measurement) -> Evidence:
@@ -119,9 +117,7 @@ def latest(name: str, found: Sequence[Measurement], as_of: dt.date, within: Dura
     """The most recent usable measurement in the window (``found`` is oldest first)."""
     usable = _window(as_of, within, found)
     if not usable:
-        return Reading(
-            name, None, missing=_missing(name, within), text=f"no {_missing(name, within)} is recorded"
-        )
+        return Reading(name, None, missing=_missing(name, within), text=f"no {_missing(name, within)} is recorded")
     m = usable[-1]
     assert m.date is not None
     later = ((expires_on(m.date, within), None),) if within is not None else ()
@@ -137,17 +133,13 @@ def latest(name: str, found: Sequence[Measurement], as_of: dt.date, within: Dura
     )
 
 
-def extreme(
-    name: str, function: str, found: Sequence[Measurement], as_of: dt.date, within: Duration | None
-) -> Reading:
+def extreme(name: str, function: str, found: Sequence[Measurement], as_of: dt.date, within: Duration | None) -> Reading:
     """The lowest or highest numeric value in the window, and how it changes as old values age out."""
     usable = [m for m in _window(as_of, within, found) if m.value is not None]
     pick = min if function == "min" else max
     label = f"{function} {name}"
     if not usable:
-        return Reading(
-            label, None, missing=_missing(name, within), text=f"no {_missing(name, within)} is recorded"
-        )
+        return Reading(label, None, missing=_missing(name, within), text=f"no {_missing(name, within)} is recorded")
     chosen = pick(usable, key=lambda m: m.value or 0.0)
     later = _aging_out(usable, pick, within) if within is not None else ()
     text = f"{label} {quantity(chosen.value, chosen.unit)} ({len(usable)} values, extreme on {chosen.date})"
@@ -255,9 +247,7 @@ def comparison(reading: Reading, op: str, threshold: Threshold, convert: Convert
     if reading.unit is None:
         raise RuleError(f"'{reading.name}' has no unit but is compared with {threshold.unit}")
     limit = convert(threshold.value, threshold.unit, reading.unit)
-    return Comparison(
-        op, f"{quantity(threshold.value, threshold.unit)} ({quantity(limit, reading.unit)})", limit
-    )
+    return Comparison(op, f"{quantity(threshold.value, threshold.unit)} ({quantity(limit, reading.unit)})", limit)
 
 
 def _snap(value: float, limit: float) -> float:
@@ -281,6 +271,4 @@ def _category_comparison(op: str, threshold: Category | CategorySet) -> Comparis
         return Comparison(op, f"one of {{{', '.join(threshold.values)}}}", categories=values)
     if op not in ("==", "!="):
         raise RuleError(f"a category can only be compared with == or !=, not '{op}'")
-    return Comparison(
-        op, threshold.value, categories=frozenset({_category(threshold.value)}), want=op == "=="
-    )
+    return Comparison(op, threshold.value, categories=frozenset({_category(threshold.value)}), want=op == "==")

@@ -46,12 +46,8 @@ class CriterionOutcome(Outcome):
     parts: tuple[CriterionOutcome, ...] = ()
     answered_by: str | None = None
     missing: tuple[str, ...] = Field(default=(), description="What data would settle an unknown status")
-    changes_on: dt.date | None = Field(
-        default=None, description="First date the status changes by time alone"
-    )
-    time_bound: bool = Field(
-        default=False, description="The status rests on a time window that passes by itself"
-    )
+    changes_on: dt.date | None = Field(default=None, description="First date the status changes by time alone")
+    time_bound: bool = Field(default=False, description="The status rests on a time window that passes by itself")
 
 
 class TrialOutcome(Outcome):
@@ -69,9 +65,7 @@ class TrialOutcome(Outcome):
     eligible_from: dt.date | None = None
     valid_until: dt.date | None = None
     rests_on_drafts: bool = False
-    stale_rules: tuple[str, ...] = Field(
-        default=(), description="Criteria whose rule was written for another text"
-    )
+    stale_rules: tuple[str, ...] = Field(default=(), description="Criteria whose rule was written for another text")
     criteria: tuple[CriterionOutcome, ...] = ()
 
     @property

@@ -25,9 +25,7 @@ def rank(outcomes: Iterable[TrialOutcome]) -> list[TrialOutcome]:
     return sorted(outcomes, key=_key)
 
 
-def select_trials(
-    trials: Sequence[Trial], *, recruiting_only: bool = False, country: str | None = None
-) -> list[Trial]:
+def select_trials(trials: Sequence[Trial], *, recruiting_only: bool = False, country: str | None = None) -> list[Trial]:
     """Filter trials for a screen. A trial whose status or sites the record does not state is kept."""
     out = []
     for trial in trials:

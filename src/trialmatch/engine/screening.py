@@ -19,10 +19,10 @@ from trialmatch.engine.outcome import CriterionOutcome, EvidenceItem, ScreeningO
 from trialmatch.engine.result import NodeResult
 from trialmatch.patients.model import PatientRecord
 from trialmatch.rules.ast import Condition
-from trialmatch.rules.printer import print_rule
 from trialmatch.rules.catalog import TrialRules
+from trialmatch.rules.printer import print_rule
 from trialmatch.rules.rulefile import CriterionRules
-from trialmatch.trials.model import Criterion, CriterionType, Trial
+from trialmatch.trials.model import Criterion, CriterionType
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,7 @@ def _evidence(result: NodeResult) -> tuple[EvidenceItem, ...]:
             key = (item.fact, item.source, item.date.isoformat() if item.date else None)
             seen.setdefault(
                 key,
-                EvidenceItem(
-                    fact=item.fact, value=item.value, unit=item.unit, date=key[2], source=item.source
-                ),
+                EvidenceItem(fact=item.fact, value=item.value, unit=item.unit, date=key[2], source=item.source),
             )
         stack.extend(node.children)
     return tuple(seen.values())
@@ -60,9 +58,7 @@ def _from_result(
     result: NodeResult,
     entry: CriterionRules | None,
 ) -> CriterionOutcome:
-    missing = (
-        (entry.missing,) if entry and entry.missing and result.status is Status.UNKNOWN else result.missing
-    )
+    missing = (entry.missing,) if entry and entry.missing and result.status is Status.UNKNOWN else result.missing
     return CriterionOutcome(
         id=cid,
         type=ctype.value,
@@ -110,14 +106,13 @@ def _eval(ctx: Context, rule: Condition) -> NodeResult:
 
 
 def _parts_reason(status: Status, deciding: Sequence[CriterionOutcome]) -> str:
-    names = ", ".join(p.id.split("/", 1)[-1] for p in deciding) or "the exception"
-    words = {
-        Status.MET: "met",
-        Status.NOT_MET: "not met",
-        Status.UNKNOWN: "unknown",
-        Status.REVIEW: "for the site to confirm",
-    }
-    return f"Decided by parts {words[status]}: {names}."
+    """Name the parts that decide the status, with their own reasons (all of them when every part is met)."""
+    if not deciding:
+        return f"{status.value.replace('_', ' ').capitalize()} because of the exception it is qualified by."
+    if status is Status.MET and all(p.status is Status.MET for p in deciding):
+        names = ", ".join(p.id.split("/", 1)[-1] for p in deciding)
+        return f"All parts met ({names})."
+    return " ".join(f"[{p.id.split('/', 1)[-1]}] {p.reason.rstrip('.')}." for p in deciding)
 
 
 def _earliest(dates: object) -> dt.date | None:
@@ -176,9 +171,7 @@ def screen_criterion(ctx: Context, criterion: Criterion) -> CriterionOutcome:
     elif entry.text_hash != criterion.text_hash:
         outcome = _stale(criterion, entry)
     elif entry.rule is None and not entry.parts and not entry.qualifies and children:
-        outcome = _combine_children(criterion, children).model_copy(
-            update={"computability": entry.computability}
-        )
+        outcome = _combine_children(criterion, children).model_copy(update={"computability": entry.computability})
     else:
         outcome = _evaluate_entry(ctx, criterion, entry)
     if children and not outcome.children:
@@ -248,9 +241,7 @@ def valid_until(criteria: Sequence[CriterionOutcome]) -> dt.date | None:
     return _earliest(c.changes_on for c in criteria if _passes(c) and c.changes_on)
 
 
-def screen_trial(
-    record: PatientRecord, bound: TrialRules, as_of: dt.date, answers: SiteAnswers
-) -> TrialOutcome:
+def screen_trial(record: PatientRecord, bound: TrialRules, as_of: dt.date, answers: SiteAnswers) -> TrialOutcome:
     """One patient against one trial."""
     ctx = Context(record=record, as_of=as_of, answers=answers, bound=bound)
     criteria = tuple(screen_criterion(ctx, c) for c in bound.trial.criteria)

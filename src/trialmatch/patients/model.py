@@ -60,9 +60,7 @@ class Measurement(Frozen):
     focus: str | None = Field(default=None, description="Lesion (BodyStructure) id the value is about")
     method: Coding | None = None
     body_site: Coding | None = None
-    part_of: str | None = Field(
-        default=None, description="Procedure id, e.g. the PET scan an uptake came from"
-    )
+    part_of: str | None = Field(default=None, description="Procedure id, e.g. the PET scan an uptake came from")
     flags: tuple[str, ...] = Field(default=(), description="e.g. 'implausible', 'amended'")
     source: str
 
@@ -72,9 +70,7 @@ class ConditionFact(Frozen):
 
     concept: str | None
     codes: tuple[Coding, ...] = ()
-    category: str = Field(
-        default="comorbidity", description="primary-cancer, secondary-cancer or comorbidity"
-    )
+    category: str = Field(default="comorbidity", description="primary-cancer, secondary-cancer or comorbidity")
     clinical_status: str | None = Field(
         default=None, description="active, recurrence, relapse, inactive, remission, resolved"
     )
@@ -89,9 +85,7 @@ class ConditionFact(Frozen):
 class MedicationFact(Frozen):
     """An exposure to a drug: a request, an administration or a statement, rolled up to ingredient concepts."""
 
-    concepts: tuple[str, ...] = Field(
-        default=(), description="Ingredient concepts (a combination has several)"
-    )
+    concepts: tuple[str, ...] = Field(default=(), description="Ingredient concepts (a combination has several)")
     codes: tuple[Coding, ...] = ()
     record_type: str = Field(description="request, administration or statement")
     status: str | None = None
@@ -132,9 +126,7 @@ class PatientRecord(Frozen):
 
     patient_id: str
     birth_date: dt.date | None = None
-    sex: str | None = Field(
-        default=None, description="female, male, other, unknown (FHIR administrative gender)"
-    )
+    sex: str | None = Field(default=None, description="female, male, other, unknown (FHIR administrative gender)")
     deceased: bool = False
     measurements: tuple[Measurement, ...] = ()
     conditions: tuple[ConditionFact, ...] = ()

@@ -10,7 +10,7 @@ from trialmatch.engine.logic import Status
 from trialmatch.engine.outcome import CriterionOutcome, ScreeningOutcome, TrialOutcome
 
 VERDICT_STYLE = {"eligible": "bold green", "possible": "bold yellow", "ineligible": "bold red"}
-STATUS_MARK = {Status.MET: "✔", Status.NOT_MET: "✘", Status.UNKNOWN: "?", Status.REVIEW: "👁"}
+STATUS_MARK = {Status.MET: "✔", Status.NOT_MET: "✔", Status.UNKNOWN: "?", Status.REVIEW: "●"}
 
 
 def _when(trial: TrialOutcome) -> str:
@@ -23,9 +23,7 @@ def _when(trial: TrialOutcome) -> str:
 
 def verdict_table(outcome: ScreeningOutcome) -> Table:
     """One row per trial, best candidates first."""
-    table = Table(
-        title=f"Patient {outcome.patient_id} — as of {outcome.as_of.isoformat()}", title_justify="left"
-    )
+    table = Table(title=f"Patient {outcome.patient_id} — as of {outcome.as_of.isoformat()}", title_justify="left")
     for column in ("Trial", "Status", "Verdict", "Failed", "Unknown", "Review", "When"):
         table.add_column(column, overflow="fold")
     for trial in outcome.trials:
@@ -52,15 +50,15 @@ def _details(trial: TrialOutcome) -> list[Text]:
     if trial.missing:
         lines.append(Text("  would settle it: " + "; ".join(trial.missing), style="yellow"))
     if trial.stale_rules:
-        lines.append(
-            Text("  stale rules (text changed since curation): " + ", ".join(trial.stale_rules), style="red")
-        )
+        lines.append(Text("  stale rules (text changed since curation): " + ", ".join(trial.stale_rules), style="red"))
     return lines
 
 
 def _criterion_line(criterion: CriterionOutcome) -> Text:
-    mark = STATUS_MARK[criterion.status]
-    return Text(f"  {mark} {criterion.id} [{criterion.status.value}] {criterion.reason}")
+    failing = Status.NOT_MET if criterion.type == "inclusion" else Status.MET
+    mark = "✘" if criterion.status is failing else STATUS_MARK[criterion.status]
+    style = "red" if criterion.status is failing else "yellow"
+    return Text(f"  {mark} {criterion.id} [{criterion.status.value}] {criterion.reason}", style=style)
 
 
 def render(outcome: ScreeningOutcome) -> Group:
@@ -69,12 +67,9 @@ def render(outcome: ScreeningOutcome) -> Group:
     for trial in outcome.trials:
         parts.extend(_details(trial))
     if outcome.input_problems:
-        parts.append(
-            Text(f"{len(outcome.input_problems)} input problem(s) while reading the record:", style="red")
-        )
+        parts.append(Text(f"{len(outcome.input_problems)} input problem(s) while reading the record:", style="red"))
         parts.extend(
-            Text(f"  {p.source or '—'}: {p.problem} ({p.action})", style="red")
-            for p in outcome.input_problems
+            Text(f"  {p.source or '—'}: {p.problem} ({p.action})", style="red") for p in outcome.input_problems
         )
     return Group(*parts)
 

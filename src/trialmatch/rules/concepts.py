@@ -59,9 +59,7 @@ class Code(_Frozen):
     display: str | None = None
     status: CodeStatus = "unverified"
     prefix: bool = False
-    unit_hint: str | None = Field(
-        default=None, description="Unit of a local code's values when records omit it"
-    )
+    unit_hint: str | None = Field(default=None, description="Unit of a local code's values when records omit it")
 
     def matches(self, system: str, code: str) -> bool:
         """Whether a record's (system, code) falls in this entry."""
@@ -150,9 +148,7 @@ class ConceptLibrary:
             versions.append(version)
             for concept in file_concepts:
                 if concept.id in concepts:
-                    raise ConceptError(
-                        f"{name}: concept '{concept.id}' is also defined in {origin[concept.id]}"
-                    )
+                    raise ConceptError(f"{name}: concept '{concept.id}' is also defined in {origin[concept.id]}")
                 concepts[concept.id] = concept
                 origin[concept.id] = name
         _check_library(concepts, origin)
@@ -168,9 +164,7 @@ class ConceptLibrary:
         try:
             return self._concepts[concept_id]
         except KeyError:
-            raise ConceptError(
-                f"unknown concept '{concept_id}'.{did_you_mean(concept_id, self._concepts)}"
-            ) from None
+            raise ConceptError(f"unknown concept '{concept_id}'.{did_you_mean(concept_id, self._concepts)}") from None
 
     def ancestors(self, concept_id: str) -> frozenset[str]:
         """Every broader concept, transitively (not the concept itself)."""
@@ -197,16 +191,12 @@ class ConceptLibrary:
     def answer_category(self, concept_id: str, system: str, code: str) -> str | None:
         """The normalized category of a coded result for a concept (``positive``, ``stable`` ...), or None."""
         code = code.strip()
-        return next(
-            (a.category for a in self.get(concept_id).answers if a.system == system and a.code == code), None
-        )
+        return next((a.category for a in self.get(concept_id).answers if a.system == system and a.code == code), None)
 
     def unit_hint(self, system: str, code: str) -> str | None:
         """The unit a site's local map gives for a code's values, for records that omit it."""
         code = _normalize_code(system, code)
-        entries = (
-            e for c in self._concepts.values() for e in c.codes if e.unit_hint and e.matches(system, code)
-        )
+        entries = (e for c in self._concepts.values() for e in c.codes if e.unit_hint and e.matches(system, code))
         return next((e.unit_hint for e in entries), None)
 
     def with_local_map(self, path: Path) -> ConceptLibrary:
@@ -285,9 +275,7 @@ def _check_library(concepts: Mapping[str, Concept], origin: Mapping[str, str]) -
         where = f"{origin[concept.id]}: concept '{concept.id}'"
         for parent in concept.broader:
             if parent not in concepts:
-                raise ConceptError(
-                    f"{where}: broader concept '{parent}' is unknown.{did_you_mean(parent, concepts)}"
-                )
+                raise ConceptError(f"{where}: broader concept '{parent}' is unknown.{did_you_mean(parent, concepts)}")
         for entry in concept.codes:
             key = (entry.system, entry.code, entry.prefix)
             if key in owner:

@@ -124,13 +124,9 @@ DERIVED: tuple[DerivedName, ...] = (
     DerivedName("postmenopausal", "boolean", "patient", "Postmenopausal per the NCCN definition"),
     DerivedName("pregnant", "boolean", "patient", "Currently pregnant"),
     DerivedName("breastfeeding", "boolean", "patient", "Currently breast-feeding"),
-    DerivedName(
-        "her2_low", "boolean", "patient", "HER2-low (IHC 1+, or 2+ with negative ISH)", arguments=(_SPECIMEN,)
-    ),
+    DerivedName("her2_low", "boolean", "patient", "HER2-low (IHC 1+, or 2+ with negative ISH)", arguments=(_SPECIMEN,)),
     # Lesion-level values and flags (only inside count_lesions(where=...))
-    DerivedName(
-        "diameter", "number", "lesion", "Longest diameter (short axis for lymph nodes) at baseline", unit="mm"
-    ),
+    DerivedName("diameter", "number", "lesion", "Longest diameter (short axis for lymph nodes) at baseline", unit="mm"),
     DerivedName(
         "suv_ratio",
         "number",

@@ -102,11 +102,7 @@ class TrialLibrary:
         """Bundled trials (unless excluded), then imported ones; an import replaces a bundled record."""
         stored = self.stored()
         replaced = {fold_id(trial.trial_id) for trial in stored}
-        bundled = (
-            [t for t in bundled_trials() if fold_id(t.trial_id) not in replaced]
-            if self.include_bundled
-            else []
-        )
+        bundled = [t for t in bundled_trials() if fold_id(t.trial_id) not in replaced] if self.include_bundled else []
         return [*bundled, *stored]
 
     def get(self, id_or_alias: str) -> Trial:

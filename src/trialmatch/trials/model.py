@@ -32,9 +32,7 @@ class CriterionType(StrEnum):
 class Criterion(Frozen):
     """One eligibility criterion as the record states it; sub-items nest as children."""
 
-    id: str = Field(
-        description="inc-N / exc-N following the document's numbering or order; sub-items inc-N.M"
-    )
+    id: str = Field(description="inc-N / exc-N following the document's numbering or order; sub-items inc-N.M")
     type: CriterionType
     text: str = Field(description="Verbatim text with hard line-wrapping undone")
     children: tuple[Criterion, ...] = ()

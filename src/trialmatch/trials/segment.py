@@ -21,9 +21,7 @@ _MARKER = re.compile(
     r"|(?P<dash>-)(?=[A-Z(]))\s*"
 )
 _HEADER_ALONE = re.compile(r"(?:key\s+|main\s+)?(inclusion|exclusion)(?:\s+criteria)?\s*:?", re.IGNORECASE)
-_HEADER_WITH_TEXT = re.compile(
-    r"(?:key\s+|main\s+)?(inclusion|exclusion)\s+criteria\s*:\s*(\S.*)", re.IGNORECASE
-)
+_HEADER_WITH_TEXT = re.compile(r"(?:key\s+|main\s+)?(inclusion|exclusion)\s+criteria\s*:\s*(\S.*)", re.IGNORECASE)
 _TERMINAL = (".", ";", ":", "!", "?")
 DANGLING_WORDS = frozenset(
     {"of", "and", "or", "the", "to", "with", "in", "for", "by", "a", "an", "than", "at", "from", "on", "as"}

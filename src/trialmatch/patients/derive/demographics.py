@@ -221,7 +221,9 @@ def breastfeeding(ctx: Context) -> DerivedValue:
         menopause = postmenopausal(ctx)
         if menopause.value is True:
             # Lactation after menopause is not a real possibility; sterilisation alone does not rule it out.
-            return menopause.model_copy(update={"value": False, "explanation": menopause.explanation + "; not lactating"})
+            return menopause.model_copy(
+                update={"value": False, "explanation": menopause.explanation + "; not lactating"}
+            )
         return unknown(
             f"No breast-feeding status recorded in the last {BREASTFEEDING_EVIDENCE_DAYS} days.",
             "current breast-feeding status",

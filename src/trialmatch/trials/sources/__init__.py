@@ -44,9 +44,7 @@ def _read_json(text: str, file_name: str) -> list[Trial]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RecordError(
-            f"{file_name}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from exc
+        raise RecordError(f"{file_name}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
     if ctgov_v2.accepts(data):
         return ctgov_v2.read(data, file_name)
     raise UnrecognizedFormatError(

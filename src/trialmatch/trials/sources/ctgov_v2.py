@@ -28,9 +28,7 @@ def accepts(data: object) -> bool:
 
 def read(data: object, file_name: str) -> list[Trial]:
     """Every study in the parsed JSON as a Trial; a malformed study raises RecordError naming it."""
-    studies = (
-        data if isinstance(data, list) else data.get("studies", [data]) if isinstance(data, dict) else []
-    )
+    studies = data if isinstance(data, list) else data.get("studies", [data]) if isinstance(data, dict) else []
     if not studies:
         raise RecordError(f"{file_name}: no studies in the file")
     return [_study(study, file_name, index) for index, study in enumerate(studies, start=1)]

@@ -27,14 +27,10 @@ from trialmatch.trials.sources.normalize import (
 
 FORMAT = "listing-text"
 _SMALL_WORDS = frozenset({"of", "and", "or", "the", "for", "to", "in", "a", "an", "by", "with", "&", "/"})
-_PHASE_LINE = re.compile(
-    r"Phase\s+((?:[0-4]|IV|I{1,3})(?:\s*[/|,&-]\s*(?:Phase\s+)?(?:[0-4]|IV|I{1,3}))*)", re.I
-)
+_PHASE_LINE = re.compile(r"Phase\s+((?:[0-4]|IV|I{1,3})(?:\s*[/|,&-]\s*(?:Phase\s+)?(?:[0-4]|IV|I{1,3}))*)", re.I)
 _AGE_LINE = re.compile(r"(\d+\s+(?:Years?|Months?))(?:\s+and\s+(?:older|over))?", re.I)
 _AGES_LINE = re.compile(r"Ages?\s*([<>≥≤]=?\s*\d+.*)", re.I)
-_SEX_LINE = re.compile(
-    r"(?:All|Both|Female|Male)\s+(?:Genders?|Sexes)|(?:Female|Male|Women|Men)\s+only", re.I
-)
+_SEX_LINE = re.compile(r"(?:All|Both|Female|Male)\s+(?:Genders?|Sexes)|(?:Female|Male|Women|Men)\s+only", re.I)
 _NCT = re.compile(r"\bNCT\d{8}\b")
 _EU_CT = re.compile(r"\b(?:19|20)\d{2}-\d{6}-\d{2}(?:-\d{2})?\b")
 _ACRONYM = re.compile(r".*\(([A-Z][A-Za-z0-9-]*[A-Z0-9][A-Za-z0-9-]*)\)")
@@ -144,11 +140,7 @@ def _head(page: Page) -> list[str]:
 def _heading(head: Sequence[str]) -> str | None:
     """The first line that reads as a title (skipping navigation links and bare facts)."""
     for line in head:
-        if (
-            len(line.split()) >= 3
-            and not line.lower().startswith("skip to")
-            and not _PHASE_LINE.fullmatch(line)
-        ):
+        if len(line.split()) >= 3 and not line.lower().startswith("skip to") and not _PHASE_LINE.fullmatch(line):
             return line
     return None
 
@@ -164,11 +156,7 @@ def _first_match(head: Sequence[str], pattern: re.Pattern[str]) -> re.Match[str]
 
 def _phases(page: Page, head: Sequence[str]) -> tuple[str, ...]:
     bare = _first_match(head, _PHASE_LINE)
-    text = (
-        page.value(("Study Phase", "Phase", "Phases"))
-        or page.table().get("phase")
-        or (bare and bare.group(0))
-    )
+    text = page.value(("Study Phase", "Phase", "Phases")) or page.table().get("phase") or (bare and bare.group(0))
     return phase_values(text) if text else ()
 
 
@@ -211,9 +199,7 @@ def _facts_block_leftovers(head: Sequence[str], heading: str | None) -> tuple[st
     block = after[: after.index("")] if "" in after else after
     if not any(_is_bare_fact(line) for line in block):
         return ()
-    return tuple(
-        line for line in block if not (_is_bare_fact(line) or len(line) > 80 or ":" in line or "|" in line)
-    )
+    return tuple(line for line in block if not (_is_bare_fact(line) or len(line) > 80 or ":" in line or "|" in line))
 
 
 def _is_bare_fact(line: str) -> bool:
