@@ -19,9 +19,12 @@ from rich.text import Text
 
 from trialmatch.commands.exit_codes import ExitCode
 from trialmatch.errors import InputError, LibraryError, RuleError
-from trialmatch.rules.catalog import TrialRules, bind, library_rules_dir
+from trialmatch.rules.catalog import RULE_SUFFIX, TrialRules, bind, find_rule_file, library_rules_dir, load_rules
+from trialmatch.rules.drafting import coverage as draft_coverage
+from trialmatch.rules.drafting.draft import draft_trial, with_limits
 from trialmatch.rules.printer import print_rule
-from trialmatch.trials.library import TrialLibrary
+from trialmatch.rules.rulefile import dump_rule_file
+from trialmatch.trials.library import TrialLibrary, bundled_trials
 from trialmatch.trials.model import Criterion, CriterionType, Trial
 from trialmatch.trials.sources import read_trials
 
@@ -29,13 +32,9 @@ app = typer.Typer(help="Import, list and show trial records.", no_args_is_help=T
 
 LibraryOption = Annotated[
     Path | None,
-    typer.Option(
-        "--library", help="Trial library directory (default: $TRIALMATCH_HOME or the user data dir)."
-    ),
+    typer.Option("--library", help="Trial library directory (default: $TRIALMATCH_HOME or the user data dir)."),
 ]
-NoBundledOption = Annotated[
-    bool, typer.Option("--no-bundled", help="Leave out the trials bundled with trialmatch.")
-]
+NoBundledOption = Annotated[bool, typer.Option("--no-bundled", help="Leave out the trials bundled with trialmatch.")]
 NONE_MARK = "—"
 
 
@@ -133,8 +132,7 @@ def trial_text(trial: Trial, annotations: Annotations | None = None) -> str:
     facts = [
         f"acronym {trial.acronym or NONE_MARK}",
         f"phase {'/'.join(trial.phases) or NONE_MARK}",
-        f"status {trial.recruitment_status or NONE_MARK}"
-        + (f" ({trial.status_text})" if trial.status_text else ""),
+        f"status {trial.recruitment_status or NONE_MARK}" + (f" ({trial.status_text})" if trial.status_text else ""),
         f"sex {trial.sex or NONE_MARK}",
         f"age {_age_text(trial)}",
     ]
@@ -196,30 +194,96 @@ def _bind_all(trials: Sequence[Trial], library: Path | None) -> list[TrialRules]
 
 
 def _import_line(path: Path, trials: Sequence[Trial]) -> str:
-    described = ", ".join(
-        f"{t.trial_id} ({t.counts()[0]} inclusion, {t.counts()[1]} exclusion)" for t in trials
-    )
+    described = ", ".join(f"{t.trial_id} ({t.counts()[0]} inclusion, {t.counts()[1]} exclusion)" for t in trials)
     return f"{path}: imported {described}"
+
+
+def _draft_line(lib: TrialLibrary, trial: Trial) -> str:
+    """Draft rules for a trial nobody curated into the library's rules folder; never over curated or site rules."""
+    folder = library_rules_dir(lib.root)
+    existing = find_rule_file(trial, [folder])
+    if existing is not None and existing.parent != folder:
+        return f"{trial.trial_id}: curated rules exist ({existing.name}), not drafted"
+    if existing is not None and not all(c.drafted for c in load_rules(existing).criteria):
+        return f"{trial.trial_id}: the site's own rules in {existing} kept, not drafted"
+    rules = draft_trial(trial)
+    target = folder / f"{trial.trial_id}{RULE_SUFFIX}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_text(dump_rule_file(rules), encoding="utf-8")
+    except OSError as exc:
+        raise LibraryError(f"cannot write drafted rules for {trial.trial_id} to {folder}: {exc}") from exc
+    counts = {level: sum(c.computability == level for c in rules.criteria) for level in draft_coverage.LEVELS}
+    filled = with_limits(trial)
+    limits = [
+        f"{name} {getattr(filled, name):g}"
+        if isinstance(getattr(filled, name), float)
+        else f"{name} {getattr(filled, name)}"
+        for name in ("sex", "minimum_age_years", "maximum_age_years")
+        if getattr(trial, name) is None and getattr(filled, name) is not None
+    ]
+    if limits:
+        lib.update(filled)
+    described = ", ".join(f"{n} {level}" for level, n in counts.items())
+    found = f"; limits read from criteria and stored: {', '.join(limits)}" if limits else ""
+    return f"{trial.trial_id}: drafted {len(rules.criteria)} criteria ({described}) into {target}{found}"
 
 
 @app.command("import")
 def import_(
     files: Annotated[list[Path], typer.Argument(help="Trial record files (CT.gov v2 JSON or page text).")],
     library: LibraryOption = None,
+    draft: Annotated[
+        bool, typer.Option("--draft", help="Draft rules for each trial that has no curated rule file.")
+    ] = False,
 ) -> None:
-    """Add each file's trial(s) to the library; one line per file."""
+    """Add each file's trial(s) to the library; one line per file (and per trial drafted with --draft)."""
     lib = TrialLibrary(library)
     used = rejected = 0
     for path in files:
         try:
             trials = lib.import_file(path)
-        except (InputError, LibraryError) as exc:
+            drafted = [_draft_line(lib, t) for t in trials] if draft else []
+        except (InputError, LibraryError, RuleError) as exc:
             _error(exc)
             rejected += 1
             continue
         used += 1
-        typer.echo(_import_line(path, trials))
+        typer.echo("\n".join([_import_line(path, trials), *drafted]))
     raise typer.Exit(_exit_code(used, rejected))
+
+
+def _coverage_trials(sources: Sequence[str]) -> list[Trial]:
+    """Trials from files, folders (every .json and .txt in them) and bundled trial ids."""
+    bundled = {t.trial_id.upper(): t for t in bundled_trials()}
+    trials: list[Trial] = []
+    for source in sources:
+        path = Path(source)
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix in (".json", ".txt"))
+            trials += [t for f in files for t in read_trials(f)]
+        elif path.is_file():
+            trials += read_trials(path)
+        elif source.upper() in bundled:
+            trials.append(bundled[source.upper()])
+        else:
+            raise InputError(f"{source}: not a file, a folder or a bundled trial id")
+    return trials
+
+
+@app.command("coverage")
+def coverage(
+    sources: Annotated[
+        list[str], typer.Argument(metavar="FILE...|DIR|ID", help="Trial files, folders or bundled trial ids.")
+    ],
+) -> None:
+    """Draft the trials' criteria in memory (nothing written) and report how much is computable."""
+    try:
+        trials = _coverage_trials(sources)
+    except InputError as exc:
+        _error(exc)
+        raise typer.Exit(ExitCode.NOTHING_DONE) from exc
+    typer.echo(draft_coverage.render(draft_coverage.measure(trials)))
 
 
 @app.command("list")
@@ -251,9 +315,7 @@ def _resolve(id_or_file: str, library: Path | None, no_bundled: bool) -> list[Tr
 
 @app.command("show")
 def show(
-    id_or_file: Annotated[
-        str, typer.Argument(metavar="ID_OR_FILE", help="Trial id, alias, or a record file.")
-    ],
+    id_or_file: Annotated[str, typer.Argument(metavar="ID_OR_FILE", help="Trial id, alias, or a record file.")],
     output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
     library: LibraryOption = None,
     no_bundled: NoBundledOption = False,

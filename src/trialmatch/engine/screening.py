@@ -8,6 +8,7 @@ settle review and unknown criteria; the time windows in the rules give ``eligibl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -50,6 +51,12 @@ def _evidence(result: NodeResult) -> tuple[EvidenceItem, ...]:
     return tuple(seen.values())
 
 
+@functools.lru_cache(maxsize=4096)
+def _printed(rule: Condition) -> str:
+    """Rule text for reports; the same rule is printed once per process, not once per patient."""
+    return print_rule(rule)
+
+
 def _from_result(
     cid: str,
     ctype: CriterionType,
@@ -66,7 +73,7 @@ def _from_result(
         status=result.status,
         reason=result.reason,
         evidence=_evidence(result),
-        rule=print_rule(rule),
+        rule=_printed(rule),
         missing=tuple(missing) if result.status is Status.UNKNOWN else (),
         changes_on=result.changes_on,
         time_bound=result.time_bound,

@@ -73,16 +73,24 @@ class TrialLibrary:
 
     def _store(self, trial: Trial, source: Path) -> None:
         """Write the record and a copy of its source; the record then names the copy, not the user's path."""
-        name = _safe_name(trial.trial_id)
-        trial = trial.model_copy(update={"source": trial.source.model_copy(update={"file": source.name})})
-        copy_dir = self.root / "sources" / name
+        copy_dir = self.root / "sources" / _safe_name(trial.trial_id)
         try:
-            self._trials_dir.mkdir(parents=True, exist_ok=True)
             if copy_dir.exists():
                 shutil.rmtree(copy_dir)
             copy_dir.mkdir(parents=True)
             shutil.copyfile(source, copy_dir / source.name)
-            (self._trials_dir / f"{name}.json").write_text(trial.model_dump_json(indent=2), encoding="utf-8")
+        except OSError as exc:
+            raise LibraryError(f"cannot write trial {trial.trial_id} to library {self.root}: {exc}") from exc
+        self.update(trial)
+
+    def update(self, trial: Trial) -> None:
+        """Rewrite an imported trial's record (for example with limits read from its criteria)."""
+        file_name = Path(trial.source.file).name if trial.source.file else None
+        trial = trial.model_copy(update={"source": trial.source.model_copy(update={"file": file_name})})
+        try:
+            self._trials_dir.mkdir(parents=True, exist_ok=True)
+            record = self._trials_dir / f"{_safe_name(trial.trial_id)}.json"
+            record.write_text(trial.model_dump_json(indent=2), encoding="utf-8")
         except OSError as exc:
             raise LibraryError(f"cannot write trial {trial.trial_id} to library {self.root}: {exc}") from exc
 

@@ -1,0 +1,1 @@
+"""Drafting computable rules from criteria text nobody has curated yet (pattern-based, deterministic)."""
