@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from trialmatch import __version__
@@ -122,32 +122,21 @@ def _parts_reason(status: Status, deciding: Sequence[CriterionOutcome]) -> str:
     return " ".join(f"[{p.id.split('/', 1)[-1]}] {p.reason.rstrip('.')}." for p in deciding)
 
 
-def _earliest(dates: object) -> dt.date | None:
-    present = [d for d in dates if isinstance(d, dt.date)]  # type: ignore[attr-defined]
+def _earliest(dates: Iterable[dt.date | None]) -> dt.date | None:
+    present = [d for d in dates if d is not None]
     return min(present) if present else None
 
 
-def _no_rule(criterion: Criterion) -> CriterionOutcome:
+def _unevaluated(criterion: Criterion, reason: str, missing: str, **flags: bool) -> CriterionOutcome:
+    """A criterion whose rule cannot be used: unknown, never review, saying what would let it be evaluated."""
     return CriterionOutcome(
         id=criterion.id,
         type=criterion.type.value,
         text=criterion.text,
         status=Status.UNKNOWN,
-        reason="No computable rule has been written for this criterion yet.",
-        missing=(f"a rule (or a site answer) for {criterion.id}",),
-    )
-
-
-def _stale(criterion: Criterion, entry: CriterionRules) -> CriterionOutcome:
-    return CriterionOutcome(
-        id=criterion.id,
-        type=criterion.type.value,
-        text=criterion.text,
-        status=Status.UNKNOWN,
-        reason="The rule was written for a different wording of this criterion (stale); it needs re-curation.",
-        stale=True,
-        drafted=entry.drafted,
-        missing=(f"a rule re-curated for the current text of {criterion.id}",),
+        reason=reason,
+        missing=(missing,),
+        **flags,
     )
 
 
@@ -174,9 +163,23 @@ def screen_criterion(ctx: Context, criterion: Criterion) -> CriterionOutcome:
     children = tuple(screen_criterion(ctx, child) for child in criterion.children)
     entry = ctx.bound.entry(criterion.id)
     if entry is None:
-        outcome = _combine_children(criterion, children) if children else _no_rule(criterion)
+        outcome = (
+            _combine_children(criterion, children)
+            if children
+            else _unevaluated(
+                criterion,
+                "No computable rule has been written for this criterion yet.",
+                f"a rule (or a site answer) for {criterion.id}",
+            )
+        )
     elif entry.text_hash != criterion.text_hash:
-        outcome = _stale(criterion, entry)
+        outcome = _unevaluated(
+            criterion,
+            "The rule was written for a different wording of this criterion (stale); it needs re-curation.",
+            f"a rule re-curated for the current text of {criterion.id}",
+            stale=True,
+            drafted=entry.drafted,
+        )
     elif entry.rule is None and not entry.parts and not entry.qualifies and children:
         outcome = _combine_children(criterion, children).model_copy(update={"computability": entry.computability})
     else:
