@@ -74,3 +74,15 @@ def test_local_map_option(tmp_path: Path) -> None:
     code, out = _check(str(bundle), "--map", str(mapping))
     assert code == 0, out
     assert "concepts: lab.anc 1" in out
+
+
+def test_report_says_what_could_be_derived_and_what_is_missing_without_values() -> None:
+    example = Path(__file__).parents[2] / "src" / "trialmatch" / "data" / "patients" / "examples" / "ex-06.json"
+    code, out = _check(str(example), "--as-of", "2026-11-21")
+    assert code == 0
+    derived = next(line for line in out.splitlines() if line.startswith("  derived as of 2026-11-21:"))
+    assert "her2 [ASCO/CAP 2018]" in derived and "ecog" in derived
+    missing = next(line for line in out.splitlines() if line.startswith("  not derivable:"))
+    assert "lines (medication history" in missing
+    assert "IHC" not in out and "3+" not in out  # the HER2 result itself is not printed
+    assert _check(str(example), "--as-of", "yesterday")[0] == 2

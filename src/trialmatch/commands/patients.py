@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,7 @@ import typer
 
 from trialmatch.commands.exit_codes import ExitCode
 from trialmatch.errors import TrialmatchError
+from trialmatch.patients.derive import derive
 from trialmatch.patients.model import (
     ConditionFact,
     InputProblem,
@@ -21,6 +23,7 @@ from trialmatch.patients.model import (
 )
 from trialmatch.patients.sources import read_patients
 from trialmatch.rules.concepts import ConceptLibrary, default_library
+from trialmatch.rules.vocabulary import DERIVED
 
 Fact = Measurement | ConditionFact | MedicationFact | ProcedureFact | Lesion
 
@@ -38,8 +41,16 @@ def check(
     local_map: Annotated[
         Path | None, typer.Option("--map", help="CSV mapping a site's local codes to concepts.")
     ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date the derived facts are taken at, YYYY-MM-DD (default: today).")
+    ] = None,
 ) -> None:
-    """Per patient: what was read, what was normalized to what, and what was rejected and why."""
+    """Per patient: what was read, normalized to what, derived, and what was rejected and why."""
+    try:
+        date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        typer.echo(f"error: --as-of must be a date as YYYY-MM-DD, not {as_of!r}", err=True)
+        raise typer.Exit(ExitCode.NOTHING_DONE) from None
     try:
         library = default_library() if local_map is None else default_library().with_local_map(local_map)
     except TrialmatchError as exc:
@@ -47,7 +58,7 @@ def check(
         raise typer.Exit(ExitCode.NOTHING_DONE) from None
     patients, troubled = 0, False
     for path in files:
-        count, file_troubled = _check_file(path, library)
+        count, file_troubled = _check_file(path, library, date)
         patients += count
         troubled = troubled or file_troubled
     if patients == 0:
@@ -55,7 +66,7 @@ def check(
     raise typer.Exit(ExitCode.SOME_REJECTED if troubled else ExitCode.OK)
 
 
-def _check_file(path: Path, library: ConceptLibrary) -> tuple[int, bool]:
+def _check_file(path: Path, library: ConceptLibrary, as_of: dt.date) -> tuple[int, bool]:
     """Report one input; returns the number of patients read and whether anything was not used."""
     typer.echo(f"== {path}")
     problems: list[InputProblem] = []
@@ -64,7 +75,7 @@ def _check_file(path: Path, library: ConceptLibrary) -> tuple[int, bool]:
         for record in read_patients(path, library=library, problems=problems):
             count += 1
             troubled = bool(record.problems) or troubled
-            typer.echo("\n".join(describe(record)))
+            typer.echo("\n".join([*describe(record), *derived_lines(record, as_of)]))
     except TrialmatchError as exc:
         typer.echo(f"  error: {exc}")
         return count, True
@@ -96,6 +107,24 @@ def describe(record: PatientRecord) -> list[str]:
         lines.append(f"  flagged: {_counts(flagged)}")
     lines.append(f"  problems: {len(record.problems)}")
     lines.extend(f"    - {_problem(p)}" for p in record.problems)
+    return lines
+
+
+def derived_lines(record: PatientRecord, as_of: dt.date) -> list[str]:
+    """Which patient-level facts could be derived (with the guideline used) and what each unknown one lacks.
+
+    Values are not printed: this report is about whether the record can answer the criteria.
+    """
+    known, unknown = [], []
+    for name in (d.name for d in DERIVED if d.scope == "patient"):
+        value = derive(name, {}, record, as_of)
+        if value.value is None:
+            unknown.append(f"{name} ({value.missing or 'no data'})")
+        else:
+            known.append(f"{name} [{value.rule_set}]" if value.rule_set else name)
+    lines = [f"  derived as of {as_of.isoformat()}: {', '.join(known) or 'nothing'}"]
+    if unknown:
+        lines.append(f"  not derivable: {'; '.join(unknown)}")
     return lines
 
 
