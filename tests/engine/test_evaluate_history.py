@@ -265,11 +265,20 @@ ENDOCRINE = (
 
 @pytest.mark.parametrize(("gap", "expected"), [("3mo", Status.MET), ("2mo", Status.NOT_MET), ("10d", Status.NOT_MET)])
 def test_continuous_exposure_with_gaps(gap: str, expected: Status) -> None:
-    # Gap from 2022-01-31 to 2022-04-15 is 2.5 months; the joined run lasts 2021-01-01 .. 2023-02-01.
+    # Gap from 2022-01-31 to 2022-04-15 is 2.5 months; the joined run lasts 2021-01-01 .. 2023-02-01,
+    # screened on 2023-03-01, within every allowed gap of its end.
     rec = PatientRecord(patient_id="p", medications=ENDOCRINE)
-    result = evaluate(continuous(gap), rec, AS_OF)
+    result = evaluate(continuous(gap), rec, D(2023, 3, 1))
     assert result.status is expected
     assert not result.timeline
+
+
+def test_only_the_current_run_counts_for_continuous_exposure() -> None:
+    restarted = (*ENDOCRINE, med("drug.letrozole", D(2024, 5, 1), None, "statement", "active"))
+    rec = PatientRecord(patient_id="p", medications=restarted)
+    result = evaluate(continuous("3mo"), rec, AS_OF)  # 2021-2023 ended long before; restarted a month ago
+    assert result.status is Status.NOT_MET
+    assert result.changes_on == D(2026, 5, 1)  # the restarted run reaches 2 years then
 
 
 def test_ongoing_exposure_reaches_continuous_duration_later() -> None:

@@ -336,10 +336,27 @@ def test_mskcc_her2_negative_primary(facts: tuple[Measurement, ...], expected: S
     assert status(MSKCC, "inc-2/her2_negative_primary", patient(*facts)) is expected
 
 
-@pytest.mark.parametrize(("lesions", "expected"), [(5, MET), (7, MET), (4, NOT_MET), (0, UNKNOWN)])
-def test_mskcc_five_or_more_metastatic_foci(lesions: int, expected: Status) -> None:
-    foci = [Lesion(id=f"L{i}", source=f"BodyStructure/L{i}") for i in range(lesions)]
-    assert status(MSKCC, "inc-3", patient(*foci)) is expected
+@pytest.mark.parametrize(
+    ("sizes", "expected"),
+    [
+        ((12, 8, 30, 5, 14), MET),
+        ((12, 8, 30, 5, 14, 9, 22), MET),
+        ((12, 8, 30, 5), NOT_MET),
+        ((12, 8, 30, 5, 0), NOT_MET),  # a lesion measured 0 mm is gone
+        ((), UNKNOWN),
+    ],
+)
+def test_mskcc_five_or_more_metastatic_foci(sizes: tuple[float, ...], expected: Status) -> None:
+    liver = (Coding(system="http://snomed.info/sct", code="10200004"),)
+    foci = [Lesion(id=f"L{i}", location=liver, source=f"BodyStructure/L{i}") for i in range(len(sizes))]
+    measures = [measured("imaging.tumor_size", size, "mm", 20, focus=f"L{i}") for i, size in enumerate(sizes)]
+    assert status(MSKCC, "inc-3", patient(*foci, *measures)) is expected
+
+
+def test_mskcc_small_lymph_nodes_are_not_foci() -> None:
+    nodes = [Lesion(id=f"N{i}", is_lymph_node=True, source=f"BodyStructure/N{i}") for i in range(5)]
+    small = [measured("imaging.tumor_size", 8, "mm", 20, focus=f"N{i}") for i in range(5)]
+    assert status(MSKCC, "inc-3", patient(*nodes, *small)) is NOT_MET
 
 
 @pytest.mark.parametrize(

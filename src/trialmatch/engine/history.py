@@ -330,19 +330,24 @@ def exposure_runs(episodes: Sequence[Episode], max_gap: Duration | None) -> list
 
 
 def evaluate_continuous(timing: Timing, episodes: Sequence[Episode], as_of: dt.date, name: str) -> NodeResult:
-    """Met when a run of exposures spans ``timing.duration`` by as-of; an ongoing run may get there later."""
+    """Met when the current run of exposures spans ``timing.duration``; an ongoing run may get there later.
+
+    Only a run still going at as-of (ended no more than ``max_gap`` before it) counts: "on maintenance for at
+    least 2 years" is about the present treatment, not a course that ended years ago.
+    """
     if timing.duration is None:
         raise RuleError("timing 'continuous' needs a duration")
     gap = timing.max_gap or Duration(amount=0, unit="d")
     span = f"{describe(timing.duration)} with gaps of at most {describe(gap)}"
-    runs = exposure_runs(episodes, timing.max_gap)
+    current_from = as_of - (shift(as_of, gap) - as_of)
+    runs = [r for r in exposure_runs(episodes, timing.max_gap) if r.end is None or r.end >= current_from]
     evidence = tuple(Evidence(fact=e.concept, date=e.last or e.first, source=e.source) for e in episodes)
     for run in runs:
         upto = as_of if run.end is None else min(run.end, as_of)
         if upto >= shift(run.start, timing.duration):
             reason = f"{name} taken continuously from {run.start.isoformat()} to {upto.isoformat()} ({span})"
             return NodeResult(status=Status.MET, reason=reason, evidence=evidence)
-    if len(runs) < len(episodes) and any(e.first is None for e in episodes):
+    if any(e.first is None for e in episodes):
         return NodeResult(
             status=Status.UNKNOWN,
             reason=f"start dates of some {name} exposures are not recorded, so continuity cannot be judged",
@@ -355,5 +360,5 @@ def evaluate_continuous(timing: Timing, episodes: Sequence[Episode], as_of: dt.d
     timeline = (Change(date=min(reaches), status=Status.MET),) if reaches else ()
     longest = max(runs, key=lambda r: ((r.end or as_of) - r.start).days, default=None)
     detail = f" (longest run {longest.start.isoformat()} to {(longest.end or as_of).isoformat()})" if longest else ""
-    reason = f"no continuous exposure to {name} lasting {span}{detail}"
+    reason = f"no current continuous exposure to {name} lasting {span}{detail}"
     return NodeResult(status=Status.NOT_MET, reason=reason, evidence=evidence, timeline=timeline)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from derive_factory import coded, measure, record, value
 
-from trialmatch.patients.derive.her2 import dual_probe_group
+from trialmatch.patients.derive.her2 import dual_probe_group, ish_call
 
 # (ratio, copies/cell) inside each 2018 dual-probe group (REFERENCE §1.2).
 GROUPS = {1: (2.3, 4.5), 2: (2.2, 3.5), 3: (1.5, 6.5), 4: (1.6, 4.8), 5: (1.2, 2.5)}
@@ -64,17 +64,31 @@ def test_explanation_names_values_date_and_rule_set() -> None:
     ("ratio", "copies", "expected"),
     [(2.2, 3.5, "positive"), (1.5, 6.5, "positive"), (1.6, 4.8, "equivocal"), (1.2, 2.5, "negative")],
 )
-def test_2013_rules_for_tests_before_mid_2018(ratio: float, copies: float, expected: str) -> None:
-    result = value("her2", record(*_specimen("2016-05-10", "2+", ratio, copies)))
-    assert (result.value, result.rule_set) == (expected, "ASCO/CAP 2013")
+def test_2013_ish_cutoffs(ratio: float, copies: float, expected: str) -> None:
+    call = ish_call("ASCO/CAP 2013", ratio, copies, "2+")
+    assert call is not None and call.status == expected
 
 
 @pytest.mark.parametrize(
     ("ratio", "expected"), [(2.3, "positive"), (2.2, "equivocal"), (1.8, "equivocal"), (1.7, "negative")]
 )
 def test_2007_ratio_cutoffs(ratio: float, expected: str) -> None:
-    result = value("her2", record(*_specimen("2010-01-20", "2+", ratio, 3.0)))
-    assert (result.value, result.rule_set) == (expected, "ASCO/CAP 2007")
+    call = ish_call("ASCO/CAP 2007", ratio, 3.0, "2+")
+    assert call is not None and call.status == expected
+
+
+def test_an_older_test_is_read_under_its_own_rules_where_2018_agrees() -> None:
+    result = value("her2", record(*_specimen("2016-05-10", "2+", 2.5, 6.5)))  # group 1 under 2018 too
+    assert (result.value, result.rule_set) == ("positive", "ASCO/CAP 2013")
+
+
+@pytest.mark.parametrize(("ihc", "ratio", "copies"), [("1+", 2.1, 3.6), ("2+", 1.6, 4.8), ("2+", 2.2, 3.5)])
+def test_an_older_test_the_2018_rules_would_call_differently_is_not_settled(
+    ihc: str, ratio: float, copies: float
+) -> None:
+    result = value("her2", record(*_specimen("2016-05-10", ihc, ratio, copies)))
+    assert result.value is None
+    assert result.missing is not None and "ASCO/CAP 2018" in result.missing
 
 
 def test_ihc_2_plus_without_ish_is_equivocal_and_names_the_missing_test() -> None:

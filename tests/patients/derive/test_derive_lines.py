@@ -53,7 +53,7 @@ def test_switch_for_toxicity_and_dropping_a_drug_without_progression_is_one_line
     assert value("lines", rec).value == 1
 
 
-def test_adjuvant_therapy_counts_when_relapse_within_12_months() -> None:
+def test_adjuvant_therapy_counts_when_relapse_within_6_months() -> None:
     adjuvant = [
         med(["drug.doxorubicin", "drug.cyclophosphamide"], "2019-03-01", "2019-05-01"),
         med(["drug.paclitaxel", "drug.trastuzumab"], "2019-05-20", "2019-09-01"),
@@ -62,14 +62,14 @@ def test_adjuvant_therapy_counts_when_relapse_within_12_months() -> None:
     early = record(
         BREAST,
         *adjuvant,
-        condition("condition.metastasis.lung", "2021-02-01"),
-        med("drug.trastuzumab_deruxtecan", "2021-03-01", status="active"),
+        condition("condition.metastasis.lung", "2020-10-15"),  # 5.5 months after adjuvant trastuzumab
+        med("drug.trastuzumab_deruxtecan", "2020-11-01", status="active"),
     )
     late = record(
         BREAST,
         *adjuvant,
-        condition("condition.metastasis.lung", "2022-02-01"),
-        med("drug.trastuzumab_deruxtecan", "2022-03-01", status="active"),
+        condition("condition.metastasis.lung", "2021-02-01"),  # 9 months after: a new, first metastatic line
+        med("drug.trastuzumab_deruxtecan", "2021-03-01", status="active"),
     )
     assert value("lines", early).value == 2
     assert value("lines", late).value == 1

@@ -168,3 +168,18 @@ def test_confluent_as_recorded() -> None:
     rec = record(lesions=(lesion("A", confluent=True), lesion("B")))
     assert lesion_value("confluent", "A", rec).value is True
     assert lesion_value("confluent", "B", rec).missing == "whether lesion B is confluent"
+
+
+def test_a_new_lesion_is_progression_once_and_a_new_baseline_follows() -> None:
+    lesions = (*LESIONS, lesion("L9", site=LUNG))
+    facts = [*_scan(BASELINE, L1=40, L2=30), *_scan("2024-03-10", L1=30, L2=20, L9=8)]  # L9 new: PD
+    facts += _scan("2024-04-10", L1=30, L2=20, L9=8)  # new baseline after the PD (a new line of care)
+    facts += _scan("2024-05-10", L1=20, L2=12, L9=5)  # 32 vs 50: a 36 % decrease from the new baseline
+    result = _recist(*facts, lesions=lesions)
+    assert result.value == "PR"
+    assert "new lesion" not in result.explanation and "baseline 50 mm on 2024-04-10" in result.explanation
+
+
+def test_nodal_targets_that_shrink_under_10_mm_are_cr_even_if_their_sum_grows_from_the_nadir() -> None:
+    facts = [*_scan(BASELINE, N1=20), *_scan("2024-03-10", N1=2), *_scan("2024-05-10", N1=8)]
+    assert _recist(*facts).value == "CR"

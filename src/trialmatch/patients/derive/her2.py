@@ -169,9 +169,24 @@ def _reported_ish(specimen: Specimen) -> IshCall | None:
 
 
 def _derived_ish(specimen: Specimen, ihc: str | None) -> IshCall | None:
-    ratio = specimen.latest("marker.her2_ish_ratio")
-    copies = specimen.latest("marker.her2_copy_number")
-    return ish_call(rule_set_for(specimen.date), ratio.value if ratio else None, copies.value if copies else None, ihc)
+    """The ISH call under the guideline of the test's date, held against the 2018 rules trials mean.
+
+    "HER2-positive per ASCO/CAP" in a current protocol means the 2018 rules (REFERENCE §1.8). An older test is
+    read under its own rules, but where the 2018 rules would call the same numbers differently (a 2013 group 2
+    "positive" with IHC 1+, say) the call is left undetermined rather than presented as settled.
+    """
+    ratio_m = specimen.latest("marker.her2_ish_ratio")
+    copies_m = specimen.latest("marker.her2_copy_number")
+    ratio, copies = (ratio_m.value if ratio_m else None), (copies_m.value if copies_m else None)
+    historical = ish_call(rule_set_for(specimen.date), ratio, copies, ihc)
+    if historical is None or rule_set_for(specimen.date) == ASCO_2018:
+        return historical
+    current = ish_call(ASCO_2018, ratio, copies, ihc)
+    if current is None or current.status == historical.status:
+        return historical
+    missing = "a HER2 call for this older test under ASCO/CAP 2018 (the older and current rules disagree)"
+    detail = f"{historical.detail}: {historical.status} under its own rules, {current.status} under ASCO/CAP 2018"
+    return IshCall(None, detail, missing)
 
 
 def _status(specimen: Specimen, ihc: str | None, ish: IshCall | None) -> DerivedValue:

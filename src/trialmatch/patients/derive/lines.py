@@ -14,8 +14,8 @@
    carboplatin) nor endocrine maintenance added to anti-HER2 therapy, or when it follows more than 120
    days without anticancer therapy. Explanations say when the fallback was used.
 6. Setting: lines starting on or after the first metastatic diagnosis are metastatic; an earlier
-   ((neo)adjuvant) line counts as metastatic when its non-endocrine drugs ended within 12 months before
-   that diagnosis, or were still given then (REFERENCE §8.3, 12-month disease-free-interval convention).
+   ((neo)adjuvant) line counts as metastatic when its non-endocrine drugs ended within 6 months before
+   that diagnosis, or were still given then (REFERENCE §8.3, the 6-month rule of the T-DM1 trials).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from trialmatch.patients.derive.timewindow import add_months
 ANTICANCER = "drug.class.anticancer"
 EPISODE_GAP_DAYS = 120
 REGIMEN_WINDOW_DAYS = 28
-RELAPSE_MONTHS = 12
+RELAPSE_MONTHS = 6
 _SUBSTITUTES = ("drug.class.taxane", "drug.class.anthracycline")
 _PLATINUM = frozenset({"drug.cisplatin", "drug.carboplatin"})
 

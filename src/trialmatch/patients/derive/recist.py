@@ -3,7 +3,9 @@
 Baseline is the first imaging time point with tumour measurements on or before as-of (the record does not
 say when treatment started). Targets are chosen there: measurable lesions, largest first, at most two per
 organ (all nodes one organ) and five in all. Every other lesion seen at baseline (except nodes < 10 mm) is
-non-target. A lesion first measured after baseline is new (a node only from 10 mm short axis) and means PD.
+non-target. A lesion first measured at a time point is new there (a node only from 10 mm short axis) and
+means PD at that time point. After a PD, the next imaging date is a new baseline with targets chosen afresh,
+as a new line of treatment would have it.
 
 Simplifications, stated in each explanation where they apply: non-target "unequivocal progression" needs a
 reader's judgement and is never derived from numbers; non-target-only disease that is neither CR nor PD is
@@ -64,9 +66,9 @@ def _is_node(s: Series) -> bool:
     return site(s.lesion) == "lymph_node"
 
 
-def choose_baseline(ctx: Context, series: list[Series]) -> Baseline:
-    """Baseline = first time point; targets by size, at most 2 per organ and 5 in all (§3.2)."""
-    day = min(d for s in series for d in s.dates)
+def choose_baseline(ctx: Context, series: list[Series], day: dt.date | None = None) -> Baseline:
+    """Baseline at ``day`` (default: the first time point); targets by size, at most 2 per organ, 5 in all (§3.2)."""
+    day = day or min(d for s in series for d in s.dates)
     at_baseline = [s for s in series if day in s.sizes]
     ranked = sorted(at_baseline, key=lambda s: (-(s.size(day) or 0.0), s.lesion.id))
     targets: list[Series] = []
@@ -93,12 +95,14 @@ def _target_response(base: Baseline, day: dt.date, nadir: Fraction) -> tuple[str
     sizes = [s.size(day) for s in base.targets]
     present = [v for v in sizes if v is not None]
     total = _exact_sum(present)
+    complete = len(present) == len(sizes)
+    # CR first: nodal targets that all stay under 10 mm short axis are CR even if their sum grew (§3.4).
+    if complete and all((v < 10 if _is_node(s) else v == 0) for s, v in zip(base.targets, present, strict=True)):
+        return "CR", total
     if total * 5 >= nadir * 6 and total - nadir >= 5:  # +20 % over the nadir and +5 mm
         return "PD", total
-    if len(present) < len(sizes):
+    if not complete:
         return "NE", total
-    if all((v < 10 if _is_node(s) else v == 0) for s, v in zip(base.targets, present, strict=True)):
-        return "CR", total
     return ("PR" if total * 10 <= _baseline_sum(base) * 7 else "SD"), total  # -30 % from baseline
 
 
@@ -112,11 +116,13 @@ def _non_target_response(base: Baseline, day: dt.date) -> str | None:
     return "CR" if gone else "non-CR/non-PD"
 
 
-def _new_lesions(base: Baseline, day: dt.date) -> list[Series]:
+def _new_lesions(base: Baseline, previous: dt.date, day: dt.date) -> list[Series]:
+    """Lesions first seen at this time point (after the previous one): a new lesion means PD once, not forever."""
+
     def counts(s: Series) -> bool:
         first = s.dates[0]
         size = s.size(first) or 0.0
-        return base.date < first <= day and (size >= 10 if _is_node(s) else size > 0)
+        return previous < first <= day and (size >= 10 if _is_node(s) else size > 0)
 
     return [s for s in base.series if counts(s)]
 
@@ -136,27 +142,34 @@ def time_points(ctx: Context) -> tuple[Baseline | None, list[TimePoint]]:
     """Baseline and the overall response at each later imaging date (recorded responses replace computed)."""
     series = lesion_series(ctx)
     base = choose_baseline(ctx, series) if series else None
-    computed = _computed(base) if base else []
+    computed = _computed(ctx, series, base) if base else []
     recorded = {tp.date: tp for tp in _recorded(ctx)}
     merged = {tp.date: tp for tp in computed} | recorded
     return base, [merged[d] for d in sorted(merged)]
 
 
-def _computed(base: Baseline) -> list[TimePoint]:
-    days = sorted({d for s in base.series for d in s.dates if d > base.date})
+def _computed(ctx: Context, series: list[Series], base: Baseline) -> list[TimePoint]:
+    """Responses at each later date; after a PD the next imaging date is a new baseline (a new line of care)."""
+    days = sorted({d for s in series for d in s.dates if d > base.date})
     sums = [_baseline_sum(base)]
-    points = []
+    points: list[TimePoint] = []
+    previous, rebaseline = base.date, False
     for day in days:
+        if rebaseline:
+            base, sums, previous, rebaseline = choose_baseline(ctx, series, day), [], day, False
+            sums.append(_baseline_sum(base))
+            continue
         nadir = min(sums)
         target, total = _target_response(base, day, nadir) if base.targets else (None, Fraction(0))
         non_target = _non_target_response(base, day)
-        new = _new_lesions(base, day)
+        new = _new_lesions(base, previous, day)
         response = _overall(target, non_target, bool(new))
         if target not in (None, "NE"):
             sums.append(total)
         reason = _reason(base, target, non_target, new, total, nadir)
         sources = tuple(sorted({s.sizes[d].source for s in base.series for d in (base.date, day) if d in s.sizes}))
         points.append(TimePoint(day, response, reason, sources))
+        previous, rebaseline = day, response == "PD"
     return points
 
 
