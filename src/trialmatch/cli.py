@@ -29,12 +29,13 @@ def main(
 
 def _register() -> None:
     """Attach each command group; imported here so ``trialmatch --help`` stays fast."""
-    from trialmatch.commands import patients, rules, screen, trials
+    from trialmatch.commands import patients, rules, screen, serve, trials
 
     app.add_typer(trials.app, name="trials")
     app.add_typer(rules.app, name="rules")
     app.add_typer(patients.app, name="patients")
     app.command("screen")(screen.screen)
+    app.command("serve")(serve.serve)
 
 
 _register()
