@@ -19,3 +19,9 @@ if [ -d "$examples" ]; then
   $tm screen "$examples"/*.json --as-of "$as_of" --answers "$examples/answers.yaml" --format html --out demo-output
   echo "HTML reports: demo-output/index.html"
 fi
+
+echo
+echo "== The web page and HTTP API for coordinators"
+echo "Start it with:  .venv/bin/trialmatch serve"
+echo "It listens on 127.0.0.1:8000 and prints a login link with a one-time token; API calls need"
+echo "'Authorization: Bearer <token>' (set TRIALMATCH_API_TOKEN to choose it). See docs/api.md."
