@@ -62,7 +62,6 @@ CALLS = ("all", "any", "not", "review", "when", "condition", "drug", "procedure"
 VALUE_CALLS = ("latest", "min", "max", "count_lesions")
 EVENT_DOMAINS = ("condition", "drug", "procedure")
 # Arguments of derived facts that take a concept rather than a choice or a duration (lines(drug=...)).
-CONCEPT_ARGUMENTS = {"drug": "drug"}
 HAS_OPTIONS = {
     "condition": ("active", "within", "before", "continuous", "max_gap", "except"),
     "drug": ("active", "within", "before", "continuous", "max_gap", "setting"),
@@ -354,8 +353,8 @@ class _Parser(_Scanner):
         return tuple(args)
 
     def argument_value(self, entry: DerivedName, argument: Argument) -> str:
-        if argument.name in CONCEPT_ARGUMENTS:
-            return self.concept(CONCEPT_ARGUMENTS[argument.name])
+        if argument.is_concept:
+            return self.concept(argument.name)  # a concept argument is named after its domain (drug=drug.*)
         if argument.is_duration:
             duration = self.duration()
             return f"{duration.amount}{duration.unit}"

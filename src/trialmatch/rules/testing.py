@@ -7,7 +7,6 @@ Every tree drawn is one the parser accepts: names, arguments and categories come
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from trialmatch.rules.ast import (
@@ -33,7 +32,7 @@ from trialmatch.rules.ast import (
     Unless,
     When,
 )
-from trialmatch.rules.vocabulary import DERIVED, DerivedName
+from trialmatch.rules.vocabulary import DERIVED, Argument, DerivedName
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -85,14 +84,14 @@ def _names(type_: str, scope: str) -> list[DerivedName]:
 def _args(entry: DerivedName) -> SearchStrategy[tuple[tuple[str, str], ...]]:
     from hypothesis import strategies as st
 
-    def value(name: str, choices: Sequence[str]) -> SearchStrategy[str]:
-        if choices:
-            return st.sampled_from(choices)
-        if name == "drug":
-            return st.sampled_from(EVENTS["drug"])
-        return _durations().map(lambda d: f"{d.amount}{d.unit}")
+    def value(argument: Argument) -> SearchStrategy[str]:
+        if argument.is_concept:
+            return st.sampled_from(EVENTS[argument.name])
+        if argument.is_duration:
+            return _durations().map(lambda d: f"{d.amount}{d.unit}")
+        return st.sampled_from(argument.choices)
 
-    pairs = [st.tuples(st.just(a.name), value(a.name, a.choices)) for a in entry.arguments]
+    pairs = [st.tuples(st.just(a.name), value(a)) for a in entry.arguments]
     return (
         st.lists(st.one_of(pairs), unique_by=lambda kv: kv[0], max_size=len(pairs)).map(tuple) if pairs else st.just(())
     )

@@ -18,16 +18,22 @@ SPECIMEN_CHOICES = ("latest", "any", "primary", "metastatic")
 
 @dataclass(frozen=True)
 class Argument:
-    """A named argument of a derived fact: its allowed values (empty: a duration such as ``28d``)."""
+    """A named argument of a derived fact: one of ``choices``, a duration (``28d``) or a concept id."""
 
     name: str
     choices: tuple[str, ...] = ()
     default: str | None = None
+    takes: Literal["choice", "duration", "concept"] = "choice"
 
     @property
     def is_duration(self) -> bool:
-        """Whether the argument takes a duration (``28d``, ``6mo``) rather than a choice."""
-        return not self.choices
+        """Whether the argument takes a duration (``28d``, ``6mo``)."""
+        return self.takes == "duration"
+
+    @property
+    def is_concept(self) -> bool:
+        """Whether the argument names a concept (``drug=drug.class.chemotherapy``)."""
+        return self.takes == "concept"
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class DerivedName:
 
 
 _SPECIMEN = Argument("specimen", SPECIMEN_CHOICES, default="latest")
-_WITHIN = Argument("within")
+_WITHIN = Argument("within", takes="duration")
 
 DERIVED: tuple[DerivedName, ...] = (
     # Patient-level values
@@ -90,7 +96,7 @@ DERIVED: tuple[DerivedName, ...] = (
         "number",
         "patient",
         "Number of prior lines of therapy in the given setting, optionally counting only lines with a drug class",
-        arguments=(Argument("setting", ("metastatic", "any"), default="metastatic"), Argument("drug", ())),
+        arguments=(Argument("setting", ("metastatic", "any"), default="metastatic"), Argument("drug", takes="concept")),
     ),
     DerivedName(
         "recist",

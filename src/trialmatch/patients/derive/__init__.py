@@ -97,7 +97,7 @@ def _arguments(name: str, scope: str, args: Mapping[str, str]) -> dict[str, str 
         value = resolved[a.name]
         if a.choices and value not in a.choices:
             raise RuleError(f"argument '{a.name}' of '{name}' must be one of {', '.join(a.choices)}")
-        if a.is_duration and value and a.name == "within":
+        if a.is_duration and value:
             parse_duration(value)
     return resolved
 
