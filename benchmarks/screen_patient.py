@@ -36,7 +36,8 @@ def main() -> None:
             screen_patient(fresh, bound, AS_OF)
             timings.append(time.perf_counter() - begin)
     timings.sort()
-    print(f"start-up (imports, concepts, {len(bound)} trials with rules, {len(records)} patients read): {startup:.2f} s")
+    loaded = f"{len(bound)} trials with rules, {len(records)} patients read"
+    print(f"start-up (imports, concepts, {loaded}): {startup:.2f} s")
     print(f"per patient against {len(bound)} trials: median {statistics.median(timings) * 1000:.1f} ms, ", end="")
     print(f"p95 {timings[int(len(timings) * 0.95)] * 1000:.1f} ms over {len(timings)} screenings")
 
