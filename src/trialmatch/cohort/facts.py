@@ -1,0 +1,166 @@
+"""One patient record as rows of the facts store, seen at the store's as-of date.
+
+Measurements are stored as recorded (date, status, implausible flag), and the SQL filters them as
+:class:`~trialmatch.patients.derive.base.Context` does. Events are stored as the episodes
+:mod:`trialmatch.engine.history` builds from the as-of view, and derived values as
+:mod:`trialmatch.patients.derive` computes them: both depend on the as-of date, which is why a store
+answers for its own as-of only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from trialmatch.cohort.calls import Call, parse_key
+from trialmatch.engine.history import Episode, condition_episode, event_episode
+from trialmatch.engine.measurements import _category, measured_value
+from trialmatch.patients import derive
+from trialmatch.patients.derive.base import Context, DerivedValue
+from trialmatch.patients.model import ConditionFact, Lesion, Measurement, MedicationFact, PatientRecord, ProcedureFact
+from trialmatch.rules.concepts import ConceptLibrary
+
+Row = dict[str, Any]
+
+
+@dataclass
+class PatientRows:
+    """The rows of one patient, by table name."""
+
+    tables: dict[str, list[Row]] = field(default_factory=dict)
+
+    def add(self, table: str, rows: Iterable[Row]) -> None:
+        """Append rows to a table."""
+        self.tables.setdefault(table, []).extend(rows)
+
+
+@dataclass(frozen=True)
+class Calls:
+    """The derived calls a store holds, per scope."""
+
+    patient: frozenset[Call]
+    lesion: frozenset[Call]
+
+
+def patient_rows(record: PatientRecord, as_of: dt.date, library: ConceptLibrary, calls: Calls) -> PatientRows:
+    """Every row the store keeps for ``record`` at ``as_of``."""
+    ctx = Context.build(record, as_of, library.is_a)
+    pid = record.patient_id
+    rows = PatientRows()
+    rows.add("patients", [_counts(ctx)])
+    rows.add("measurements", _measurement_rows(pid, record.measurements, library))
+    rows.add("conditions", _event_rows(pid, [(f, (f.concept,)) for f in ctx.conditions], library))
+    rows.add("medications", _event_rows(pid, [(f, f.concepts) for f in ctx.medications], library))
+    rows.add("procedures", _event_rows(pid, [(f, (f.concept,)) for f in ctx.procedures], library))
+    rows.add("lesions", [{"patient_id": pid, "lesion_id": le.id, "source": le.source} for le in record.lesions])
+    rows.add("derived", _derived_rows(record, as_of, library, calls.patient))
+    rows.add("lesion_derived", [r for le in record.lesions for r in _lesion_rows(record, le, as_of, library, calls)])
+    return rows
+
+
+def _counts(ctx: Context) -> Row:
+    return {
+        "patient_id": ctx.record.patient_id,
+        "n_condition": len(ctx.conditions),
+        "n_drug": len(ctx.medications),
+        "n_procedure": len(ctx.procedures),
+        "n_lesion": len(ctx.record.lesions),
+    }
+
+
+def with_ancestors(concept: str | None, library: ConceptLibrary) -> list[str]:
+    """The concept and every broader one (empty for a fact outside the library)."""
+    if concept is None or concept not in library.ids():
+        return []
+    return [concept, *sorted(library.ancestors(concept))]
+
+
+def _measurement_rows(pid: str, measurements: Iterable[Measurement], library: ConceptLibrary) -> list[Row]:
+    rows: list[Row] = []
+    for m in measurements:
+        value = measured_value(m)
+        base = {
+            "patient_id": pid,
+            "fact_concept": m.concept,
+            "value": m.value,
+            "value_text": m.value_text,
+            "category": None if value is None else _category(value),
+            "unit": m.unit,
+            "high": m.high,
+            "date": m.date,
+            "status": m.status,
+            "implausible": "implausible" in m.flags,
+            "source": m.source,
+        }
+        rows.extend({**base, "concept": c} for c in with_ancestors(m.concept, library))
+    return rows
+
+
+def _event_rows(
+    pid: str,
+    facts: list[tuple[ConditionFact | MedicationFact | ProcedureFact, tuple[str | None, ...]]],
+    library: ConceptLibrary,
+) -> list[Row]:
+    rows: list[Row] = []
+    for fact_id, (fact, concepts) in enumerate(facts):
+        for own in concepts:
+            ep = _episode(fact, own or "")
+            base = _episode_row(pid, fact_id, own, ep)
+            rows.extend({**base, "concept": c} for c in with_ancestors(own, library))
+    return rows
+
+
+def _episode(fact: ConditionFact | MedicationFact | ProcedureFact, concept: str) -> Episode:
+    if isinstance(fact, ConditionFact):
+        return condition_episode(fact, concept)
+    return event_episode(fact, concept)
+
+
+def _episode_row(pid: str, fact_id: int, own: str | None, ep: Episode) -> Row:
+    return {
+        "patient_id": pid,
+        "fact_id": fact_id,
+        "fact_concept": own,
+        "first_date": ep.first,
+        "last_date": ep.last,
+        "since_date": ep.since,
+        "ongoing": ep.ongoing,
+        "status_recorded": ep.status_recorded,
+        "source": ep.source,
+    }
+
+
+def value_columns(name: str, key: str, dv: DerivedValue) -> Row:
+    """A derived value in the store's columns: number, normalized category, boolean, unit, changes_on."""
+    value = dv.value
+    return {
+        "name": name,
+        "args": key,
+        "value_num": float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None,
+        "category": None if value is None else _category(value),
+        "value_bool": value if isinstance(value, bool) else None,
+        "unit": dv.unit,
+        "changes_on": dv.changes_on,
+    }
+
+
+def _derived_rows(record: PatientRecord, as_of: dt.date, library: ConceptLibrary, calls: frozenset[Call]) -> list[Row]:
+    return [
+        {
+            "patient_id": record.patient_id,
+            **value_columns(name, key, derive.derive(name, parse_key(key), record, as_of, is_a=library.is_a)),
+        }
+        for name, key in sorted(calls)
+    ]
+
+
+def _lesion_rows(
+    record: PatientRecord, lesion: Lesion, as_of: dt.date, library: ConceptLibrary, calls: Calls
+) -> list[Row]:
+    out = []
+    for name, key in sorted(calls.lesion):
+        dv = derive.derive_lesion(name, parse_key(key), lesion, record, as_of, is_a=library.is_a)
+        out.append({"patient_id": record.patient_id, "lesion_id": lesion.id, **value_columns(name, key, dv)})
+    return out

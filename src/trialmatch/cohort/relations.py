@@ -1,0 +1,203 @@
+"""The per-patient (or per-lesion) relations a rule's leaves read, as sqlglot SELECTs over the store's tables.
+
+Each mirrors one reader of the per-patient evaluator: ``latest``/``extreme``
+(:mod:`trialmatch.engine.measurements`), ``has`` (:mod:`trialmatch.engine.history`), derived values and
+lesion counts (:mod:`trialmatch.engine.evaluate`). Dates are literals: the query is compiled for one as-of.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlglot import exp
+
+from trialmatch.cohort.status import MET, NOT_MET, REVIEW, num
+
+_DROPPED_MEASUREMENT = ("cancelled", "entered-in-error", "registered")  # as base.Context drops them
+RANK_MET, RANK_UNKNOWN, RANK_NOT_MET = 2, 1, 0
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    """A quoted column reference."""
+    return exp.column(name, table=table, quoted=True)
+
+
+def table(name: str, alias: str) -> exp.Table:
+    """A quoted table with an alias."""
+    return exp.Table(
+        this=exp.to_identifier(name, quoted=True), alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))
+    )
+
+
+def text(value: str) -> exp.Literal:
+    """A string literal (sqlglot escapes quotes)."""
+    return exp.Literal.string(value)
+
+
+def day(value: dt.date) -> exp.Expr:
+    """A DATE literal."""
+    return exp.cast(text(value.isoformat()), exp.DataType.Type.DATE)
+
+
+def keys_equal(left: str, right: str, keys: Sequence[str]) -> exp.Expr:
+    """``left.k = right.k AND ...`` for every key column."""
+    pairs: list[exp.Expr] = [exp.EQ(this=col(k, left), expression=col(k, right)) for k in keys]
+    return pairs[0] if len(pairs) == 1 else exp.And(this=pairs[0], expression=keys_equal(left, right, keys[1:]))
+
+
+def measurements(concept: str, as_of: dt.date, start: dt.date | None, numeric: bool) -> exp.Select:
+    """Usable measurements of a concept (or narrower ones) in the window: dated, not dropped, plausible."""
+    where = [
+        exp.EQ(this=col("concept", "m"), expression=text(concept)),
+        exp.LTE(this=col("date", "m"), expression=day(as_of)),
+        exp.Not(this=exp.In(this=col("status", "m"), expressions=[text(s) for s in _DROPPED_MEASUREMENT])),
+        exp.Not(this=col("implausible", "m")),
+        exp.Not(this=exp.Is(this=col("value" if numeric else "category", "m"), expression=exp.null())),
+    ]
+    if start is not None:
+        where.append(exp.GTE(this=col("date", "m"), expression=day(start)))
+    return exp.select("*").from_(table("measurements", "m")).where(exp.and_(*where))
+
+
+def pick_one(rows: exp.Select, order: Sequence[exp.Ordered]) -> exp.Select:
+    """The first row per patient in ``order`` (the value the evaluator would read)."""
+    window = exp.Window(
+        this=exp.RowNumber(), partition_by=[col("patient_id")], order=exp.Order(expressions=list(order))
+    )
+    ranked = rows.select(exp.alias_(window, "rn", quoted=True))
+    columns = [col(c, "r") for c in ("patient_id", "value", "category", "unit", "high")]
+    return (
+        exp.select(*columns)
+        .from_(ranked.subquery("r", copy=False))
+        .where(exp.EQ(this=col("rn", "r"), expression=num(1)))
+    )
+
+
+def ordered(name: str, desc: bool, default: exp.Expr | None = None) -> exp.Ordered:
+    """An ORDER BY item, optionally over COALESCE(column, default) as Python's sort keys read it."""
+    term: exp.Expr = col(name)
+    if default is not None:
+        term = exp.Coalesce(this=term, expressions=[default])
+    return exp.Ordered(this=term, desc=desc, nulls_first=not desc)
+
+
+def latest(concept: str, as_of: dt.date, start: dt.date | None) -> exp.Select:
+    """The most recent usable value: the largest (date, source, value or -1, text or '') key."""
+    order = [
+        ordered("date", True),
+        ordered("source", True),
+        ordered("value", True, num(-1.0)),
+        ordered("value_text", True, text("")),
+    ]
+    return pick_one(measurements(concept, as_of, start, numeric=False), order)
+
+
+def extreme(function: str, concept: str, as_of: dt.date, start: dt.date | None) -> exp.Select:
+    """The lowest or highest numeric value; ties go to the oldest (Python's min/max keep the first)."""
+    order = [
+        ordered("value", function == "max"),
+        ordered("date", False),
+        ordered("source", False),
+        ordered("value_text", False, text("")),
+    ]
+    return pick_one(measurements(concept, as_of, start, numeric=True), order)
+
+
+def derived(name: str, key: str, lesion: bool) -> exp.Select:
+    """One derived call's value per patient (or per lesion)."""
+    source = "lesion_derived" if lesion else "derived"
+    keys = ["patient_id", "lesion_id"] if lesion else ["patient_id"]
+    columns = [*keys, "value_num", "category", "value_bool", "unit"]
+    where = exp.and_(
+        exp.EQ(this=col("name", "d"), expression=text(name)), exp.EQ(this=col("args", "d"), expression=text(key))
+    )
+    return exp.select(*(col(c, "d") for c in columns)).from_(table(source, "d")).where(where)
+
+
+def matching_events(events: str, concept: str, exceptions: Sequence[str], metastatic_only: bool) -> exp.Select:
+    """Facts whose concept is-a ``concept`` and is-a none of ``exceptions`` (one row per fact and concept)."""
+    rows = exp.select(*(col(c, "e") for c in _EPISODE)).from_(table(events, "e"))
+    rows = rows.where(exp.EQ(this=col("concept", "e"), expression=text(concept)))
+    if exceptions:
+        excluded = (
+            exp.select(col("patient_id"), col("fact_id"), col("fact_concept"))
+            .distinct()
+            .from_(exp.to_table(events, quoted=True))
+            .where(exp.In(this=col("concept"), expressions=[text(x) for x in exceptions]))
+        )
+        on = keys_equal("e", "x", ("patient_id", "fact_id", "fact_concept"))
+        rows = rows.join(excluded.subquery("x", copy=False), on=on, join_type="left")
+        rows = rows.where(exp.Is(this=col("patient_id", "x"), expression=exp.null()))
+    if metastatic_only:
+        rows = _since_metastasis(rows)
+    return rows
+
+
+_EPISODE = ("patient_id", "fact_id", "first_date", "last_date", "since_date", "ongoing", "status_recorded")
+METASTASIS = "condition.metastasis"
+
+
+def _since_metastasis(rows: exp.Select) -> exp.Select:
+    """Keep exposures that began on/after the first metastasis diagnosis (none without one)."""
+    first = (
+        exp.select(col("patient_id"), exp.alias_(exp.Min(this=col("first_date")), "since", quoted=True))
+        .from_(exp.to_table("conditions", quoted=True))
+        .where(exp.EQ(this=col("concept"), expression=text(METASTASIS)))
+        .group_by(col("patient_id"))
+    )
+    on = exp.and_(
+        keys_equal("e", "s", ("patient_id",)),
+        exp.or_(
+            exp.Is(this=col("first_date", "e"), expression=exp.null()),
+            exp.GTE(this=col("first_date", "e"), expression=col("since", "s")),
+        ),
+    )
+    return rows.join(first.subquery("s", copy=False), on=on, join_type="inner")
+
+
+def has(domain: str, rows: exp.Select, rank: exp.Expr, combine_all: bool) -> exp.Select:
+    """Each patient's Has status: unknown with no facts in the domain, not_met with no match, else combined."""
+    agg = exp.Min(this=rank) if combine_all else exp.Max(this=rank)
+    grouped = (
+        exp.select(col("patient_id"), exp.alias_(agg, "r", quoted=True))
+        .from_(rows.subquery("f", copy=False))
+        .group_by(col("patient_id"))
+    )
+    status = (
+        exp.Case()
+        .when(exp.EQ(this=col(f"n_{domain}", "p"), expression=num(0)), exp.null())
+        .when(exp.Is(this=col("r", "h"), expression=exp.null()), num(NOT_MET))
+        .when(exp.EQ(this=col("r", "h"), expression=num(RANK_MET)), num(MET))
+        .when(exp.EQ(this=col("r", "h"), expression=num(RANK_NOT_MET)), num(NOT_MET))
+    )
+    return (
+        exp.select(col("patient_id", "p"), exp.alias_(status, "status", quoted=True))
+        .from_(table("patients", "p"))
+        .join(grouped.subquery("h", copy=False), on=keys_equal("p", "h", ("patient_id",)), join_type="left")
+    )
+
+
+def lesion_counts(statuses: exp.Select | None) -> exp.Select:
+    """Per patient: lesions, met lesions and undecided (unknown or review) lesions."""
+    if statuses is None:
+        every = exp.alias_(col("n_lesion", "p"), "met", quoted=True)
+        return exp.select(
+            col("patient_id", "p"), col("n_lesion", "p"), every, exp.alias_(num(0), "open", quoted=True)
+        ).from_(table("patients", "p"))
+    s = col("s", "t")
+    met_sum = exp.Sum(this=exp.Case().when(exp.EQ(this=s, expression=num(MET)), num(1)).else_(num(0)))
+    open_case = exp.or_(exp.Is(this=s, expression=exp.null()), exp.EQ(this=s, expression=num(REVIEW)))
+    open_sum = exp.Sum(this=exp.Case().when(open_case, num(1)).else_(num(0)))
+    grouped = (
+        exp.select(
+            col("patient_id", "t"), exp.alias_(met_sum, "met", quoted=True), exp.alias_(open_sum, "open", quoted=True)
+        )
+        .from_(statuses.subquery("t", copy=False))
+        .group_by(col("patient_id", "t"))
+    )
+    return (
+        exp.select(col("patient_id", "p"), col("n_lesion", "p"), col("met", "c"), col("open", "c"))
+        .from_(table("patients", "p"))
+        .join(grouped.subquery("c", copy=False), on=keys_equal("p", "c", ("patient_id",)), join_type="left")
+    )

@@ -1,0 +1,106 @@
+"""The facts store on disk: one folder per table of Parquet part files, ``manifest.json`` and ``rejects.csv``.
+
+Writers buffer rows and flush them as row groups, so memory stays bounded whatever the cohort size; each
+ingest worker writes its own part file, and readers (DuckDB, Spark, pyarrow) read a table's folder whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from trialmatch.cohort.tables import SCHEMAS
+from trialmatch.errors import InputError
+
+MANIFEST = "manifest.json"
+REJECTS = "rejects.csv"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Manifest:
+    """What a store holds: its as-of date, counts, the concept library version and the derived calls."""
+
+    as_of: dt.date
+    concepts_version: str
+    patients_read: int = 0
+    patients_stored: int = 0
+    patients_rejected: int = 0
+    records_rejected: int = 0
+    derived_calls: list[list[str]] = field(default_factory=list)
+    lesion_calls: list[list[str]] = field(default_factory=list)
+    source: str = "ingest"
+    format_version: int = FORMAT_VERSION
+
+    def write(self, folder: Path) -> None:
+        """Write ``manifest.json`` into the store folder."""
+        data = {**asdict(self), "as_of": self.as_of.isoformat()}
+        (folder / MANIFEST).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def read_manifest(folder: Path) -> Manifest:
+    """The manifest of a store; InputError naming the folder when it is not a facts store."""
+    path = folder / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["as_of"] = dt.date.fromisoformat(data["as_of"])
+        return Manifest(**data)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"{folder}: not a facts store ({MANIFEST} missing or unreadable: {type(exc).__name__})"
+        ) from exc
+
+
+def table_path(folder: Path, table: str) -> Path:
+    """The folder of a table's part files."""
+    return folder / table
+
+
+class PartWriter:
+    """Writes one part file per table, flushing a row group every ``batch`` rows."""
+
+    def __init__(self, folder: Path, part: str, batch: int = 50_000) -> None:
+        self.folder = folder
+        self.part = part
+        self.batch = batch
+        self._rows: dict[str, list[Mapping[str, Any]]] = {name: [] for name in SCHEMAS}
+        self._writers: dict[str, pq.ParquetWriter] = {}
+
+    def add(self, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Queue rows; flush the table when its batch is full."""
+        pending = self._rows[table]
+        pending.extend(rows)
+        if len(pending) >= self.batch:
+            self.flush(table)
+
+    def write_table(self, table: str, data: pa.Table) -> None:
+        """Write an Arrow table (already in the table's schema) as row groups."""
+        schema = SCHEMAS[table]
+        self._writer(table).write_table(data.select(schema.names).cast(schema), row_group_size=self.batch)
+
+    def flush(self, table: str) -> None:
+        """Write the queued rows of a table as one row group."""
+        pending = self._rows[table]
+        if pending:
+            self._writer(table).write_table(pa.Table.from_pylist(pending, schema=SCHEMAS[table]))
+            pending.clear()
+
+    def close(self) -> None:
+        """Flush everything and close the files; tables with no rows get an empty part (schema only)."""
+        for table in SCHEMAS:
+            self.flush(table)
+            self._writer(table).close()
+
+    def _writer(self, table: str) -> pq.ParquetWriter:
+        if table not in self._writers:
+            target = table_path(self.folder, table)
+            target.mkdir(parents=True, exist_ok=True)
+            self._writers[table] = pq.ParquetWriter(target / f"part-{self.part}.parquet", SCHEMAS[table])
+        return self._writers[table]
