@@ -176,3 +176,12 @@ def test_category_comparisons(text: str, threshold: r.Category | r.CategorySet, 
 )
 def test_numbers_are_shown_without_spurious_decimals(number: float, text: str) -> None:
     assert fmt(number) == text
+
+
+@pytest.mark.parametrize("limit", [1e5, 1e9, -5])
+def test_an_age_limit_nobody_reaches_has_no_change_date(limit: float) -> None:
+    record = PatientRecord(patient_id="p", birth_date=dt.date(1970, 5, 2))
+    rule = r.Compare(value=r.Derived(name="age"), op="<", threshold=r.Quantity(value=limit))
+    result = evaluate(rule, record, dt.date(2024, 6, 1))
+    assert result.status is (Status.MET if limit > 0 else Status.NOT_MET)
+    assert result.changes_on is None

@@ -213,6 +213,8 @@ class Comparison:
         """For a value growing yearly (age): the later values near the limit, where the status may change."""
         if reading.yearly_from is None or self.limit is None or not isinstance(reading.value, float | int):
             return []
+        if not 0 <= self.limit <= MAX_AGE:
+            return []  # an age limit no one reaches: nothing changes with time
         first = int(reading.value) + 1
         ages = range(max(first, math.floor(self.limit) - 1), math.floor(self.limit) + 3)
         return [(add_months(reading.yearly_from, 12 * (age - first)), float(age)) for age in ages]
@@ -256,6 +258,7 @@ def _snap(value: float, limit: float) -> float:
 
 
 _UNSETTLED = frozenset({"equivocal"})
+MAX_AGE = 150
 
 
 def _category(value: Scalar) -> str:
