@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Caches that commands keep between runs go to a fresh folder, not the user's.
+os.environ["TRIALMATCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="trialmatch-test-cache-")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TRIALMATCH_SHARED", REPO.parent / "shared"))

@@ -15,8 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from trialmatch.errors import UnitError
+from trialmatch.patients.unit_cache import FactorCache
 from trialmatch.rules.concepts import Concept
 
+# Conversion factors the units library worked out, kept between runs: loading the library costs most of a
+# second, and a site's units are few. The file is named after the library versions, so an upgrade starts afresh.
+FACTORS = FactorCache(("pint", "ucumvert"))
 _CHARACTERS = str.maketrans({"µ": "u", "μ": "u", "×": "x"})
 _SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUPERSCRIPT_RUN = re.compile(f"([{_SUPERSCRIPT_DIGITS}]+)")
@@ -77,7 +81,7 @@ def normalize(value: float, unit: str | None, concept: Concept) -> NormalizedVal
     if concept.unit is None:
         raise UnitError(f"{concept.id} is a coded concept and has no unit")
     if unit is None or _is_blank(unit):
-        if not _quantity(concept.unit).dimensionless:
+        if not _is_blank(concept.unit) and not _quantity(concept.unit).dimensionless:
             raise UnitError(
                 f"{concept.id}: unit '{unit or ''}' is missing or only an annotation; "
                 f"expected one convertible to '{concept.unit}'"
@@ -116,6 +120,17 @@ def _convert(value: float, source: str, target: str, molar_mass: float | None) -
     """The converted value and whether the molar mass was needed."""
     if source == target:
         return value, False  # the common case needs no units library (and none of its start-up time)
+    key = f"{source}|{target}|{molar_mass!r}"
+    known = FACTORS.get(key)
+    if known is None:
+        known = _factor(source, target, molar_mass)
+        FACTORS.put(key, known)
+    factor, used_molar_mass = known
+    return value * factor, used_molar_mass
+
+
+def _factor(source: str, target: str, molar_mass: float | None) -> tuple[float, bool]:
+    """The factor from ``source`` to ``target`` worked out by the units library; raises UnitError."""
     ratio = _quantity(source) / _quantity(target)
     used_molar_mass = False
     if not ratio.dimensionless and molar_mass is not None:
@@ -125,7 +140,7 @@ def _convert(value: float, source: str, target: str, molar_mass: float | None) -
             ratio, used_molar_mass = candidate, True
     if not ratio.dimensionless:
         raise UnitError(f"cannot convert unit '{source}' to '{target}'")
-    return value * float(ratio.to("dimensionless").magnitude), used_molar_mass
+    return float(ratio.to("dimensionless").magnitude), used_molar_mass
 
 
 @functools.cache

@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from trialmatch.errors import ConceptError, UnitError
+from trialmatch.rules.yaml_source import FAST_LOADER
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -244,7 +245,7 @@ def _bundled_sources() -> list[tuple[str, str]]:
 def _parse_file(name: str, text: str) -> tuple[str, list[Concept]]:
     """The file's version and concepts; structural and per-concept errors name the file and concept."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=FAST_LOADER)
     except yaml.YAMLError as exc:
         raise ConceptError(f"{name}: not valid YAML ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("concepts"), list):

@@ -25,8 +25,17 @@ class YamlProblem(Exception):
         self.message = message
 
 
+# libyaml's loader (when PyYAML has it) is several times faster and keeps the same marks; the pure-Python one
+# words some errors more precisely, so it re-reads a document libyaml rejects, to report the problem.
+FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def compose(text: str) -> yaml.Node | None:
     """The document's node tree (None for an empty document); YamlProblem if it is not valid YAML."""
+    try:
+        return yaml.compose(text, Loader=FAST_LOADER)
+    except yaml.YAMLError:
+        pass
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
