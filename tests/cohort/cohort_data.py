@@ -136,7 +136,7 @@ def facts(kind: st.SearchStrategy[object], factory: object, most: int) -> st.Sea
 
 
 @st.composite
-def records(draw: st.DrawFn, size: int = 6) -> list[PatientRecord]:
+def records(draw: st.DrawFn, size: int = 6, drugs: int = 3) -> list[PatientRecord]:
     out = []
     for i in range(size):
         out.append(
@@ -146,7 +146,7 @@ def records(draw: st.DrawFn, size: int = 6) -> list[PatientRecord]:
                 sex=draw(st.sampled_from(["female", "male", None])),
                 measurements=draw(facts(st.none(), measurement, 6)),  # type: ignore[arg-type]
                 conditions=draw(facts(st.none(), condition, 3)),  # type: ignore[arg-type]
-                medications=draw(facts(st.none(), medication, 3)),  # type: ignore[arg-type]
+                medications=draw(facts(st.none(), medication, drugs)),  # type: ignore[arg-type]
                 procedures=draw(facts(st.none(), procedure, 2)),  # type: ignore[arg-type]
                 lesions=draw(facts(st.none(), lesion, 3)),  # type: ignore[arg-type]
             )

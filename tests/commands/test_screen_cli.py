@@ -85,3 +85,43 @@ def test_usage_errors_exit_2() -> None:
     assert run("screen", PATIENTS[0], "--format", "html")[0] == 2
     code, _, err = run("screen", PATIENTS[0], "--trials", "NCT99999999")
     assert code == 2 and "NCT99999999" in err
+
+
+def test_a_reimported_trial_whose_text_changed_has_stale_rules_everywhere(tmp_path: Path) -> None:
+    seeds = REPO / "src" / "trialmatch" / "data" / "trials" / "seeds"
+    page = tmp_path / "yale.txt"
+    original = next(seeds.glob("003_*.txt")).read_text(encoding="utf-8")
+    page.write_text(original.replace("ECOG Performance status of 0-2", "ECOG Performance status of 0-1"))
+    library = tmp_path / "library"
+    assert run("trials", "import", page, "--library", library)[0] == 0
+    code, out, _ = run("trials", "show", "NCT03530696", "--library", library)
+    assert code == 0
+    assert "STALE" in out and out.rstrip().endswith("1 stale")
+    code, out, _ = run("screen", PATIENTS[0], "--as-of", AS_OF, "--format", "json", "--library", library)
+    trial = next(t for t in json.loads(out)["trials"] if t["trial_id"] == "NCT03530696")
+    assert trial["stale_rules"] == ["inc-3"]
+    stale = next(c for c in trial["criteria"] if c["id"] == "inc-3")
+    assert stale["status"] == "unknown" and "stale" in stale["reason"]
+
+
+def test_a_sites_local_codes_are_read_through_its_mapping_file(tmp_path: Path) -> None:
+    bundle = (EXAMPLES / "ex-01.json").read_text(encoding="utf-8")
+    local = bundle.replace('"system": "http://loinc.org",\n              "code": "751-8"', LOCAL_ANC)
+    assert local != bundle
+    patient = tmp_path / "local.json"
+    patient.write_text(local, encoding="utf-8")
+    mapping = tmp_path / "map.csv"
+    mapping.write_text(
+        "system,code,concept,unit_hint,note\nhttp://hospital.example.org/lab,NEUT-ABS,lab.anc,10*9/L,analyser ANC\n"
+    )
+
+    def anc(*extra: object) -> str:
+        out = run("screen", patient, "--as-of", AS_OF, "--format", "json", "--trials", "NCT01565200", *extra)[1]
+        inc8 = next(c for c in json.loads(out)["trials"][0]["criteria"] if c["id"] == "inc-8")
+        return str(next(p["status"] for p in inc8["parts"] if p["id"] == "inc-8/anc"))
+
+    assert anc() == "unknown"
+    assert anc("--map", mapping) == "met"
+
+
+LOCAL_ANC = '"system": "http://hospital.example.org/lab",\n              "code": "NEUT-ABS"'

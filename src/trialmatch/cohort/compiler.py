@@ -1,10 +1,10 @@
 """Rule trees to SQL: one ``visit_<Node>`` per node kind, each returning a sqlglot status expression.
 
-Compilation is fail-closed: a node kind with no visitor, a timing mode the dialect cannot express, or a
-comparison the evaluator itself would reject raises :class:`CompileError` naming the node, so no condition is
-ever silently dropped. Leaves (measurements, history, derived values, lesion counts) become LEFT JOINed
-relations of the frame being compiled (the patient, or the lesion inside ``count_lesions``); conditions are
-expressions over their columns (:mod:`trialmatch.cohort.status`).
+Compilation is fail-closed: a node kind with no visitor, or a comparison the evaluator itself would reject,
+raises :class:`CompileError` naming the node, so no condition is ever silently dropped. Leaves (measurements,
+history, derived values, lesion counts) become LEFT JOINed relations of the frame being compiled (the patient,
+or the lesion inside ``count_lesions``); conditions are expressions over their columns
+(:mod:`trialmatch.cohort.status`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from trialmatch.cohort import relations as rel
+from trialmatch.cohort import runs
 from trialmatch.cohort import status as st
 from trialmatch.cohort.calls import args_key
 from trialmatch.cohort.dialects import CompileError, Dialect
@@ -80,7 +81,6 @@ class Compiler:
         visitor: Callable[[r.Node], exp.Expr] | None = getattr(self, f"visit_{type(node).__name__}", None)
         if visitor is None:
             raise CompileError(f"the SQL compiler has no visitor for rule node '{type(node).__name__}'")
-        self.dialect.check(node)
         return visitor(node)
 
     def leaf(self, key: object, relation: exp.Select, keys: tuple[str, ...]) -> str:
@@ -123,9 +123,15 @@ class Compiler:
         if node.setting is not None and node.setting != "metastatic":
             raise CompileError(f"Has: drug setting '{node.setting}' is not supported (only 'metastatic')")
         rows = rel.matching_events(EVENT_TABLES[node.domain], node.concept, node.exceptions, node.setting is not None)
-        rank, combine_all = self._episode_rank(node)
-        alias = self.leaf(("has", node), rel.has(node.domain, rows, rank, combine_all), ("patient_id",))
-        return rel.col("status", alias)
+        timing = node.timing
+        if timing.mode == "continuous":
+            if timing.duration is None:
+                raise CompileError(f"Has: timing 'continuous' needs a duration for {node.domain} '{node.concept}'")
+            relation = runs.continuous(node.domain, rows, timing.duration, timing.max_gap, self.as_of)
+        else:
+            rank, combine_all = self._episode_rank(node)
+            relation = rel.has(node.domain, rows, rank, combine_all)
+        return rel.col("status", self.leaf(("has", node), relation, ("patient_id",)))
 
     def _episode_rank(self, node: r.Has) -> tuple[exp.Expr, bool]:
         """Each episode's status as a rank (not_met 0 < unknown 1 < met 2); ``before`` combines with MIN."""

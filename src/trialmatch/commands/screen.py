@@ -16,13 +16,13 @@ from trialmatch.engine.answers import SiteAnswers, load_answers
 from trialmatch.engine.outcome import ScreeningOutcome
 from trialmatch.engine.ranking import select_trials
 from trialmatch.engine.screening import screen_patient
-from trialmatch.errors import InputError
+from trialmatch.errors import InputError, TrialmatchError
 from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources import read_patients
 from trialmatch.reports.html import write_reports
 from trialmatch.reports.terminal import print_report
 from trialmatch.rules.catalog import TrialRules
-from trialmatch.rules.concepts import default_library
+from trialmatch.rules.concepts import ConceptLibrary, default_library
 
 FORMATS = ("table", "json", "html")
 
@@ -32,14 +32,14 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(ExitCode.NOTHING_DONE)
 
 
-def _read_all(paths: list[Path]) -> tuple[list[PatientRecord], list[str]]:
+def _read_all(paths: list[Path], concepts: ConceptLibrary) -> tuple[list[PatientRecord], list[str]]:
     """Every patient of every input; one line per unusable file or record that belongs to no patient."""
     records: list[PatientRecord] = []
     errors: list[str] = []
     for path in paths:
         unowned: list[InputProblem] = []
         try:
-            records.extend(read_patients(path, problems=unowned))
+            records.extend(read_patients(path, library=concepts, problems=unowned))
         except InputError as exc:
             errors.append(f"error: {exc}")
         errors.extend(f"warning: {path}: {p.source or '—'}: {p.problem} ({p.action})" for p in unowned)
@@ -85,6 +85,9 @@ def screen(
     out: Annotated[Path | None, typer.Option("--out", help="JSON file, or the folder for HTML pages.")] = None,
     library: Annotated[Path | None, typer.Option("--library", help="Trial library directory.")] = None,
     no_bundled: Annotated[bool, typer.Option("--no-bundled", help="Leave out the bundled trials.")] = False,
+    local_map: Annotated[
+        Path | None, typer.Option("--map", help="CSV mapping the site's local codes to concepts.")
+    ] = None,
 ) -> None:
     """Screen each patient against the trials: a verdict per trial, with each criterion's reason and evidence."""
     if output_format not in FORMATS:
@@ -97,17 +100,17 @@ def screen(
         raise _fail(f"--as-of must be a date as YYYY-MM-DD, not {as_of!r}") from exc
     try:
         site_answers = load_answers(answers) if answers else SiteAnswers()
-    except InputError as exc:
+        concepts = default_library().with_local_map(local_map) if local_map else default_library()
+    except TrialmatchError as exc:
         raise _fail(str(exc)) from exc
     bound, trial_errors = select(trials or [], library, no_bundled=no_bundled)
     bound = _filter(bound, recruiting_only, country)
-    records, patient_errors = _read_all(patients)
+    records, patient_errors = _read_all(patients, concepts)
     for message in [*(f"error: {e}" for e in trial_errors), *patient_errors]:
         typer.echo(message, err=True)
     if not records or not bound:
         raise _fail("no patients to screen" if not records else "no trials to screen against")
-    concepts = default_library().version
-    outcomes = [screen_patient(r, bound, date, site_answers, concepts_version=concepts) for r in records]
+    outcomes = [screen_patient(r, bound, date, site_answers, concepts_version=concepts.version) for r in records]
     _emit(outcomes, output_format, out)
     if trial_errors or patient_errors:
         raise typer.Exit(ExitCode.SOME_REJECTED)
