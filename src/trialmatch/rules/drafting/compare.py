@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from trialmatch.engine.evaluate import evaluate
@@ -131,4 +132,5 @@ def report(comparisons: Sequence[CriterionComparison]) -> str:
 
 
 if __name__ == "__main__":
-    print(report(compare_seeds(screening_patients())))
+    examples = Path(str(resources.files("trialmatch") / "data" / "patients" / "examples"))
+    print(report(compare_seeds(screening_patients(examples=examples))))
