@@ -298,3 +298,39 @@ _BASELINE = {r.patient_id: _fact_set(r) for r in read_patients(BUNDLE)}
 def test_resource_order_does_not_change_the_record(entries: list[dict[str, Any]]) -> None:
     shuffled = {r.patient_id: _fact_set(r) for r in _records_of([e["resource"] for e in entries])}
     assert shuffled == _BASELINE
+
+
+def _bundle_file(tmp_path: Path, bundle: dict[str, Any]) -> Path:
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    return path
+
+
+def _lab(value: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "718-7"}]},
+        "effectiveDateTime": "2026-01-05",
+        "valueQuantity": {"value": value, "unit": "g/dL"},
+        **extra,
+    }
+
+
+def test_resources_without_ids_are_not_taken_for_versions_of_one_another(tmp_path: Path) -> None:
+    subject = {"subject": {"reference": "Patient/p"}}
+    entries = [{"resource": {"resourceType": "Patient", "id": "p", "birthDate": "1970-01-01"}}]
+    entries += [{"resource": _lab(v, **subject)} for v in (11.0, 12.0, 13.0)]
+    [record] = list(read_patients(_bundle_file(tmp_path, {"resourceType": "Bundle", "entry": entries})))
+    assert sorted(m.value for m in record.measurements if m.value is not None) == [11.0, 12.0, 13.0]
+    assert not record.problems
+
+
+def test_unowned_screened_resources_are_rejected_and_a_malformed_bundle_reported(tmp_path: Path) -> None:
+    problems: list[InputProblem] = []
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": _lab(11.0, id="orphan")}]}
+    assert list(read_patients(_bundle_file(tmp_path, bundle), problems=problems)) == []
+    assert [(p.source, p.action) for p in problems] == [("Observation/orphan", "rejected")]
+    problems.clear()
+    assert list(read_patients(_bundle_file(tmp_path, {"resourceType": "Bundle", "entry": {}}), problems=problems)) == []
+    assert [p.problem for p in problems] == ["Bundle.entry is not a list"]

@@ -139,11 +139,16 @@ METASTASIS = "condition.metastasis"
 
 
 def _since_metastasis(rows: exp.Select) -> exp.Select:
-    """Keep exposures that began on/after the first metastasis diagnosis (none without one)."""
+    """Keep exposures that began on/after the first dated metastasis diagnosis (none without one)."""
     first = (
         exp.select(col("patient_id"), exp.alias_(exp.Min(this=col("first_date")), "since", quoted=True))
         .from_(exp.to_table("conditions", quoted=True))
-        .where(exp.EQ(this=col("concept"), expression=text(METASTASIS)))
+        .where(
+            exp.and_(
+                exp.EQ(this=col("concept"), expression=text(METASTASIS)),
+                exp.Not(this=exp.Is(this=col("first_date"), expression=exp.null())),
+            )
+        )
         .group_by(col("patient_id"))
     )
     on = exp.and_(

@@ -12,7 +12,7 @@ from pathlib import Path
 from trialmatch.errors import InputError, RecordError, UnrecognizedFormatError
 from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources.fhir_index import ResourceIndex, patient_reference, typed_key
-from trialmatch.patients.sources.fhir_record import LOOKUP_TYPES, NOT_USED, build_record
+from trialmatch.patients.sources.fhir_record import LOOKUP_TYPES, build_record, unowned_action
 from trialmatch.patients.sources.fhir_values import JSON, as_dict, as_list, as_str, label
 from trialmatch.rules.concepts import ConceptLibrary
 
@@ -44,6 +44,9 @@ def _entries(data: JSON, problems: list[InputProblem], where: str = "Bundle") ->
     """(resource, fullUrl) of a resource or of every entry of a Bundle, nested bundles included."""
     if data.get("resourceType") != "Bundle":
         yield data, None
+        return
+    if "entry" in data and not isinstance(data["entry"], list):
+        problems.append(InputProblem(source=where, problem="Bundle.entry is not a list", action="rejected"))
         return
     for number, raw in enumerate(as_list(data.get("entry")), start=1):
         entry = as_dict(raw)
@@ -82,7 +85,7 @@ def records_from_resources(
         if owner is not None:
             groups.setdefault(owner, []).append(resource)
         elif resource.get("resourceType") not in LOOKUP_TYPES:
-            problems.append(InputProblem(source=label(resource), problem=why, action=NOT_USED))
+            problems.append(InputProblem(source=label(resource), problem=why, action=unowned_action(resource)))
     for patient_id, resources in groups.items():
         yield build_record(patient_id, resources, index, library, sources)
 
@@ -93,7 +96,7 @@ def patient_of(resource: JSON, index: ResourceIndex) -> tuple[str | None, str]:
         return as_str(resource.get("id")), "Patient without id"
     reference = patient_reference(resource)
     if reference is None:
-        return None, "not linked to a patient; resource type not used for screening"
+        return None, "not linked to a patient (no subject or patient reference)"
     target = index.resolve(reference)
     if target is not None:
         if target.get("resourceType") == "Patient":

@@ -47,6 +47,14 @@ from trialmatch.rules.concepts import ConceptLibrary
 
 NOT_USED = "ignored (resource type not used for screening)"
 LOOKUP_TYPES = frozenset({"Specimen", "Medication"})
+SCREENED_TYPES = frozenset({"Patient", "Condition", "Observation", "Procedure", "BodyStructure", *RECORD_TYPES})
+
+
+def unowned_action(resource: JSON) -> str:
+    """What happens to a resource no patient owns: a screened type is rejected, any other is simply not used."""
+    return "rejected" if resource.get("resourceType") in SCREENED_TYPES else NOT_USED
+
+
 """Read only when another resource references them (specimen site, medicationReference)."""
 
 _ORDER = {"Patient": 0, "Condition": 1}
@@ -189,7 +197,8 @@ def _version_groups(resources: list[JSON]) -> list[list[JSON]]:
     keys: dict[str, list[JSON]] = defaultdict(list)
     for resource in resources:
         kind = str(resource.get("resourceType"))
-        keys[label(resource)].append(resource)
+        if as_str(resource.get("id")):  # resources without an id are not versions of one another
+            keys[label(resource)].append(resource)
         for ident in as_list(resource.get("identifier")):
             system, value = as_str(as_dict(ident).get("system")), as_str(as_dict(ident).get("value"))
             if value:

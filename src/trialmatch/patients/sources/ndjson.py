@@ -18,7 +18,7 @@ from typing import BinaryIO
 from trialmatch.errors import InputError
 from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources.fhir_index import patient_reference, typed_key
-from trialmatch.patients.sources.fhir_record import LOOKUP_TYPES, NOT_USED, build_record
+from trialmatch.patients.sources.fhir_record import LOOKUP_TYPES, build_record, unowned_action
 from trialmatch.patients.sources.fhir_values import JSON, as_str, label
 from trialmatch.rules.concepts import ConceptLibrary
 
@@ -66,7 +66,11 @@ class LineIndex:
             self.by_patient.setdefault(owner, []).append(location)
         elif resource.get("resourceType") not in LOOKUP_TYPES:
             problems.append(
-                InputProblem(source=f"{where} ({label(resource)})", problem="not linked to a patient", action=NOT_USED)
+                InputProblem(
+                    source=f"{where} ({label(resource)})",
+                    problem="not linked to a patient",
+                    action=unowned_action(resource),
+                )
             )
 
     def load(self, location: Location) -> JSON:
