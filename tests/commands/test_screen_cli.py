@@ -125,3 +125,27 @@ def test_a_sites_local_codes_are_read_through_its_mapping_file(tmp_path: Path) -
 
 
 LOCAL_ANC = '"system": "http://hospital.example.org/lab",\n              "code": "NEUT-ABS"'
+
+
+def test_entries_a_record_could_not_use_are_warned_about_and_exit_1(tmp_path: Path) -> None:
+    bundle = json.loads((EXAMPLES / "ex-01.json").read_text(encoding="utf-8"))
+    patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    patient["birthDate"] = "1961-02-30"
+    broken = tmp_path / "bad-birth-date.json"
+    broken.write_text(json.dumps(bundle), encoding="utf-8")
+    code, out, err = run("screen", broken, "--as-of", AS_OF, "--format", "json")
+    assert code == 1
+    assert "warning:" in err and "patient ex-01: Patient/" in err and "1961" not in err
+    assert json.loads(out)["input_problems"]
+
+
+def test_an_answer_that_matches_nothing_is_reported(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("- {trial_id: NCT01565200, criterion_id: inc-99, status: met, by: Dr A}\n", encoding="utf-8")
+    code, _, err = run("screen", PATIENTS[0], "--as-of", AS_OF, "--format", "json", "--answers", answers)
+    assert code == 1 and "NCT01565200 inc-99 matches nothing screened" in err
+
+
+def test_an_unwritable_output_is_a_clear_error(tmp_path: Path) -> None:
+    code, _, err = run("screen", PATIENTS[0], "--as-of", AS_OF, "--format", "json", "--out", tmp_path / "no" / "x.json")
+    assert code == 2 and err.startswith("error: cannot write")

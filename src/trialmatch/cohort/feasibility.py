@@ -87,11 +87,13 @@ def write_html(runs: list[tuple[TrialQuery, list[Step]]], path: Path, patients: 
 
     parts = [f"<h1>Cohort feasibility</h1><p>{patients} patients in the facts store.</p>"]
     for n, (query, steps) in enumerate(runs):
-        parts.append(f"<h2>{html.escape(query.trial_id)}</h2>")
+        trial = html.escape(query.trial_id)
+        parts.append(f'<section class="trial" data-trial="{trial}"><h2>{trial}</h2>')
         if query.uncompiled:
             names = ", ".join(html.escape(c.criterion_id) for c in query.uncompiled)
             parts.append(f"<p><strong>Not compiled (left out of the funnel):</strong> {names}</p>")
         if not steps:
+            parts.append("</section>")
             continue
         labels = [s.criterion_id for s in steps]
         fig = go.Figure(go.Funnel(y=labels, x=[s.remaining_after for s in steps], name="remaining"))
@@ -104,7 +106,18 @@ def write_html(runs: list[tuple[TrialQuery, list[Step]]], path: Path, patients: 
         bars.update_layout(title="Criteria that exclude the most patients (each on its own)")
         parts.append(fig.to_html(full_html=False, include_plotlyjs="inline" if n == 0 else False))
         parts.append(bars.to_html(full_html=False, include_plotlyjs=False))
+        parts.append(_table(steps) + "</section>")
     body = "\n".join(parts)
     head = '<head><meta charset="utf-8"><title>Cohort feasibility</title></head>'
     page = f'<!DOCTYPE html><html lang="en">{head}<body>{body}</body></html>'
     path.write_text(page, encoding="utf-8")
+
+
+def _table(steps: list[Step]) -> str:
+    """The funnel as a plain table too: readable without JavaScript and by screen readers."""
+    columns = FIELDS[1:]
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(getattr(s, c)))}</td>" for c in columns) + "</tr>" for s in steps
+    )
+    return f'<table class="funnel"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'

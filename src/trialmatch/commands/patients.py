@@ -74,7 +74,7 @@ def _check_file(path: Path, library: ConceptLibrary, as_of: dt.date) -> tuple[in
     try:
         for record in read_patients(path, library=library, problems=problems):
             count += 1
-            troubled = bool(record.problems) or troubled
+            troubled = any(not p.as_the_record_says for p in record.problems) or troubled
             typer.echo("\n".join([*describe(record), *derived_lines(record, as_of)]))
     except TrialmatchError as exc:
         typer.echo(f"  error: {exc}")

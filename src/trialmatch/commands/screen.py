@@ -15,7 +15,7 @@ from trialmatch.commands.trial_selection import select
 from trialmatch.engine.answers import SiteAnswers, load_answers
 from trialmatch.engine.outcome import ScreeningOutcome
 from trialmatch.engine.ranking import select_trials
-from trialmatch.engine.screening import screen_patient
+from trialmatch.engine.screening import screen_patient, walk
 from trialmatch.errors import InputError, TrialmatchError
 from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources import read_patients
@@ -32,18 +32,45 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(ExitCode.NOTHING_DONE)
 
 
-def _read_all(paths: list[Path], concepts: ConceptLibrary) -> tuple[list[PatientRecord], list[str]]:
-    """Every patient of every input; one line per unusable file or record that belongs to no patient."""
+def _read_all(paths: list[Path], concepts: ConceptLibrary) -> tuple[list[PatientRecord], list[str], list[str]]:
+    """Every patient of every input; a line per unusable file or record (errors) and per entry set aside (notes)."""
     records: list[PatientRecord] = []
     errors: list[str] = []
+    notes: list[str] = []
     for path in paths:
         unowned: list[InputProblem] = []
         try:
-            records.extend(read_patients(path, library=concepts, problems=unowned))
+            read = list(read_patients(path, library=concepts, problems=unowned))
         except InputError as exc:
             errors.append(f"error: {exc}")
-        errors.extend(f"warning: {path}: {p.source or '—'}: {p.problem} ({p.action})" for p in unowned)
-    return records, errors
+            continue
+        records.extend(read)
+        problems = [("", p) for p in unowned] + [(f"patient {r.patient_id}: ", p) for r in read for p in r.problems]
+        for who, p in problems:
+            kind, sink = ("note", notes) if p.as_the_record_says else ("warning", errors)
+            sink.append(f"{kind}: {path}: {who}{p.source or '—'}: {p.problem} ({p.action})")
+    return records, errors, notes
+
+
+def _unmatched(answers: SiteAnswers, outcomes: list[ScreeningOutcome]) -> list[str]:
+    """Answers that name no trial, criterion or patient screened: a typo there must not pass unnoticed."""
+    screened = {
+        (o.patient_id, t.trial_id.casefold(), c.id)
+        for o in outcomes
+        for t in o.trials
+        for top in t.criteria
+        for c in walk(top)
+    }
+    everyone = {o.patient_id for o in outcomes}
+    messages = []
+    for a in answers.answers:
+        candidates = {a.patient_id} if a.patient_id else everyone
+        if not any((p, a.trial_id.casefold(), a.criterion_id) in screened for p in candidates):
+            who = f" (patient {a.patient_id})" if a.patient_id else ""
+            messages.append(
+                f"warning: answer for {a.trial_id} {a.criterion_id}{who} matches nothing screened; not used"
+            )
+    return messages
 
 
 def _filter(bound: list[TrialRules], recruiting_only: bool, country: str | None) -> list[TrialRules]:
@@ -54,6 +81,13 @@ def _filter(bound: list[TrialRules], recruiting_only: bool, country: str | None)
 
 
 def _emit(outcomes: list[ScreeningOutcome], output_format: str, out: Path | None) -> None:
+    try:
+        _write(outcomes, output_format, out)
+    except OSError as exc:
+        raise _fail(f"cannot write {out}: {exc.strerror or exc}") from exc
+
+
+def _write(outcomes: list[ScreeningOutcome], output_format: str, out: Path | None) -> None:
     if output_format == "html":
         assert out is not None
         written = write_reports(outcomes, out)
@@ -105,12 +139,15 @@ def screen(
         raise _fail(str(exc)) from exc
     bound, trial_errors = select(trials or [], library, no_bundled=no_bundled)
     bound = _filter(bound, recruiting_only, country)
-    records, patient_errors = _read_all(patients, concepts)
-    for message in [*(f"error: {e}" for e in trial_errors), *patient_errors]:
+    records, patient_errors, notes = _read_all(patients, concepts)
+    for message in [*(f"error: {e}" for e in trial_errors), *patient_errors, *notes]:
         typer.echo(message, err=True)
     if not records or not bound:
         raise _fail("no patients to screen" if not records else "no trials to screen against")
     outcomes = [screen_patient(r, bound, date, site_answers, concepts_version=concepts.version) for r in records]
     _emit(outcomes, output_format, out)
-    if trial_errors or patient_errors:
+    unused_answers = _unmatched(site_answers, outcomes)
+    for message in unused_answers:
+        typer.echo(message, err=True)
+    if trial_errors or patient_errors or unused_answers:
         raise typer.Exit(ExitCode.SOME_REJECTED)

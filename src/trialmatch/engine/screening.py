@@ -256,7 +256,7 @@ def screen_trial(record: PatientRecord, bound: TrialRules, as_of: dt.date, answe
     ctx = Context(record=record, as_of=as_of, answers=answers, bound=bound)
     criteria = tuple(screen_criterion(ctx, c) for c in bound.trial.criteria)
     verdict, failed = verdict_of(criteria)
-    flat = [d for c in criteria for d in _walk(c)]
+    flat = [d for c in criteria for d in walk(c)]
     missing = tuple(dict.fromkeys(m for c in criteria if c.status is Status.UNKNOWN for m in c.missing))
     trial = bound.trial
     return TrialOutcome(
@@ -277,10 +277,11 @@ def screen_trial(record: PatientRecord, bound: TrialRules, as_of: dt.date, answe
     )
 
 
-def _walk(c: CriterionOutcome) -> list[CriterionOutcome]:
+def walk(c: CriterionOutcome) -> list[CriterionOutcome]:
+    """A criterion outcome followed by all its sub-items and parts."""
     out = [c]
     for sub in (*c.children, *c.parts):
-        out.extend(_walk(sub))
+        out.extend(walk(sub))
     return out
 
 

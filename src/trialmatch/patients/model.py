@@ -26,12 +26,24 @@ class Coding(Frozen):
     display: str | None = None
 
 
+# Entries the record itself tells the reader to set aside: nothing is wrong with the input.
+SUPERSEDED = "ignored (superseded)"
+WITHDRAWN = "ignored (entered in error, refuted or cancelled at the source)"
+RECORDED_ABSENT = "ignored (recorded as absent)"
+AS_THE_RECORD_SAYS = frozenset({SUPERSEDED, WITHDRAWN, RECORDED_ABSENT})
+
+
 class InputProblem(Frozen):
     """A problem met while reading a record: what was wrong and what was done about it."""
 
     source: str | None = Field(default=None, description="e.g. 'Observation/obs-12' or 'line 7'")
     problem: str
     action: str = Field(description="rejected, value ignored, unit assumed ...")
+
+    @property
+    def as_the_record_says(self) -> bool:
+        """The entry was set aside because the record says so (superseded, entered in error): not a rejection."""
+        return self.action in AS_THE_RECORD_SAYS
 
 
 class Measurement(Frozen):

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from trialmatch.patients.model import (
+    SUPERSEDED,
+    WITHDRAWN,
     ConditionFact,
     Lesion,
     Measurement,
@@ -172,7 +174,7 @@ def current_versions(resources: Iterable[JSON], note: Note) -> list[JSON]:
     for resource in resources:
         reason = _ignored_reason(resource)
         if reason:
-            note(label(resource), reason, "ignored")
+            note(label(resource), reason, WITHDRAWN)
         else:
             live.append(resource)
     superseded = {id(r) for r in _replaced(live)}
@@ -181,7 +183,7 @@ def current_versions(resources: Iterable[JSON], note: Note) -> list[JSON]:
         superseded.update(id(r) for r in group if r is not best)
     for resource in live:
         if id(resource) in superseded:
-            note(label(resource), "superseded by an amended or later version", "ignored (superseded)")
+            note(label(resource), "superseded by an amended or later version", SUPERSEDED)
     return [r for r in live if id(r) not in superseded]
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from trialmatch.patients.derive.bodysites import site_of
-from trialmatch.patients.model import Coding, ConditionFact, Lesion, MedicationFact, ProcedureFact
+from trialmatch.patients.model import RECORDED_ABSENT, Coding, ConditionFact, Lesion, MedicationFact, ProcedureFact
 from trialmatch.patients.sources.facts import KEPT_UNUSED, Normalizer
 from trialmatch.patients.sources.fhir_index import PatientScope
 from trialmatch.patients.sources.fhir_values import (
@@ -110,7 +110,7 @@ def observation_as_condition(resource: JSON, norm: Normalizer) -> ConditionFact 
     if not concepts or norm.library.get(concepts[0]).kind != "condition":
         return None
     if resource.get("valueBoolean") is False:
-        norm.note(label(resource), "condition recorded as absent", "ignored (absent)")
+        norm.note(label(resource), "condition recorded as absent", RECORDED_ABSENT)
         return None
     day, _ = period(resource, "effective")
     category = condition_category(resource, concepts[0], norm)
