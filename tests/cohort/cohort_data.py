@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from hypothesis import strategies as st
 from sqlglot import exp
 
@@ -13,7 +15,10 @@ from trialmatch.cohort.compiler import Compiler
 from trialmatch.cohort.dialects import DIALECTS, CompileError
 from trialmatch.cohort.engines import DuckDBEngine, Engine
 from trialmatch.cohort.ingest import store_calls, store_records
+from trialmatch.cohort.screen import screen_store
+from trialmatch.engine.answers import SiteAnswers
 from trialmatch.engine.evaluate import evaluate
+from trialmatch.engine.screening import screen_trial
 from trialmatch.errors import RuleError, UnitError
 from trialmatch.patients.model import (
     ConditionFact,
@@ -24,6 +29,7 @@ from trialmatch.patients.model import (
     ProcedureFact,
 )
 from trialmatch.rules import ast as r
+from trialmatch.rules.catalog import TrialRules
 from trialmatch.rules.concepts import default_library
 from trialmatch.rules.testing import EVENTS, MEASURED
 
@@ -207,3 +213,37 @@ def check_cohort(
                 continue
             assert cells[(person.patient_id, n)] == expected, (n, rule, person.patient_id)
     engine.close()
+
+
+def trial_rules(trials: Sequence[TrialRules]) -> list[r.Condition]:
+    """Every bound rule of the trials (what ingest stores derived facts for)."""
+    return [x for b in trials for c in b.trial.all_criteria() if (x := b.rule_for(c.id)) is not None]
+
+
+def assert_store_screens_as_records(
+    store: Path, out: Path, trials: Sequence[TrialRules], records: list[PatientRecord], as_of: dt.date
+) -> set[tuple[str, str]]:
+    """``screen_store`` gives each record's per-patient screening, criterion by criterion and verdict by verdict;
+    the (trial, criterion) pairs it could not compile."""
+    result = screen_store(store, trials, out)
+    uncompiled = {(q.query.trial_id, c.criterion_id) for q in result.trials for c in q.query.uncompiled}
+    criteria = {
+        (row["patient_id"], row["trial_id"], row["criterion_id"]): row["status"]
+        for row in pq.read_table(out / "criteria.parquet").to_pylist()
+    }
+    verdicts = {
+        (row["patient_id"], row["trial_id"]): row for row in pq.read_table(out / "verdicts.parquet").to_pylist()
+    }
+    for record in records:
+        for bound in trials:
+            outcome = screen_trial(record, bound, as_of, SiteAnswers())
+            trial = bound.trial.trial_id
+            for c in outcome.criteria:
+                expected = "not_compiled" if (trial, c.id) in uncompiled else c.status.value
+                assert criteria[(record.patient_id, trial, c.id)] == expected, (record.patient_id, trial, c.id)
+            row = verdicts[(record.patient_id, trial)]
+            if not any(t == trial for t, _ in uncompiled):
+                assert (row["verdict"], row["failed"]) == (outcome.verdict, ";".join(outcome.failed))
+            else:
+                assert row["not_compiled"] == ";".join(cid for t, cid in sorted(uncompiled) if t == trial)
+    return uncompiled

@@ -6,14 +6,14 @@ import datetime as dt
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from cohort_data import assert_store_screens_as_records, trial_rules
 from typer.testing import CliRunner
 
 from trialmatch.cohort.ingest import ingest, store_calls
-from trialmatch.cohort.screen import screen_store
+from trialmatch.cohort.synth_fhir import TYPES
 from trialmatch.commands.cohort import app
 from trialmatch.commands.trial_selection import select
-from trialmatch.engine.answers import SiteAnswers
-from trialmatch.engine.screening import screen_trial
+from trialmatch.patients.model import InputProblem
 from trialmatch.patients.sources import read_patients
 
 AS_OF = dt.date(2025, 1, 15)
@@ -22,35 +22,11 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "src/trialmatch/data/pa
 
 def test_cohort_screen_equals_per_patient_screening(tmp_path: Path) -> None:
     trials, _ = select([], None)
-    rules = [x for b in trials for c in b.trial.all_criteria() if (x := b.rule_for(c.id)) is not None]
-    ingest(EXAMPLES, tmp_path / "store", AS_OF, store_calls(rules), workers=2)
-    result = screen_store(tmp_path / "store", trials, tmp_path / "out")
-    uncompiled = {(q.query.trial_id, c.criterion_id) for q in result.trials for c in q.query.uncompiled}
-    criteria = {
-        (r["patient_id"], r["trial_id"], r["criterion_id"]): r["status"]
-        for r in pq.read_table(tmp_path / "out/criteria.parquet").to_pylist()
-    }
-    verdicts = {
-        (r["patient_id"], r["trial_id"]): r for r in pq.read_table(tmp_path / "out/verdicts.parquet").to_pylist()
-    }
+    ingest(EXAMPLES, tmp_path / "store", AS_OF, store_calls(trial_rules(trials)), workers=2)
     records = [rec for path in EXAMPLES for rec in read_patients(path)]
     assert len(records) == len(EXAMPLES)
-    for record in records:
-        for bound in trials:
-            outcome = screen_trial(record, bound, AS_OF, SiteAnswers())
-            trial = bound.trial.trial_id
-            for c in outcome.criteria:
-                got = criteria[(record.patient_id, trial, c.id)]
-                assert got == ("not_compiled" if (trial, c.id) in uncompiled else c.status.value), (
-                    record.patient_id,
-                    trial,
-                    c.id,
-                )
-            row = verdicts[(record.patient_id, trial)]
-            if not any(t == trial for t, _ in uncompiled):
-                assert (row["verdict"], row["failed"]) == (outcome.verdict, ";".join(outcome.failed))
-            else:
-                assert row["not_compiled"] == ";".join(cid for t, cid in sorted(uncompiled) if t == trial)
+    uncompiled = assert_store_screens_as_records(tmp_path / "store", tmp_path / "out", trials, records, AS_OF)
+    assert ("NCT06450314", "inc-6") not in uncompiled  # continuous anti-HER2 therapy compiles
 
 
 def test_cli_screen_writes_every_output(tmp_path: Path) -> None:
@@ -77,3 +53,33 @@ def test_synth_is_deterministic_by_seed(tmp_path: Path) -> None:
     assert not (first.anc == other.anc).all()
     shares = {s: float((first.subtype == s).mean()) for s in ("positive", "low", "negative")}
     assert 0.12 < shares["positive"] < 0.28 and 0.35 < shares["low"] < 0.55
+
+
+def test_synth_fhir_ingests_cleanly_and_screens_as_per_patient(tmp_path: Path) -> None:
+    """synth --fhir NDJSON: ingest rejects nothing, and DuckDB screening equals screen_trial on read_patients."""
+    runner = CliRunner()
+    made = runner.invoke(
+        app,
+        [
+            "synth",
+            "--patients",
+            "60",
+            "--seed",
+            "5",
+            "--as-of",
+            AS_OF.isoformat(),
+            "--out",
+            str(tmp_path / "s"),
+            "--fhir",
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    fhir = tmp_path / "s/fhir"
+    assert sorted(p.name for p in fhir.iterdir()) == [f"{t}.ndjson" for t in sorted(TYPES)]
+    trials, _ = select([], None)
+    problems: list[InputProblem] = []
+    records = list(read_patients(fhir, problems=problems))
+    assert len(records) == 60 and not problems and not any(rec.problems for rec in records)
+    manifest = ingest([fhir], tmp_path / "store", AS_OF, store_calls(trial_rules(trials)), workers=1)
+    assert (manifest.patients_stored, manifest.records_rejected) == (60, 0)
+    assert_store_screens_as_records(tmp_path / "store", tmp_path / "out", trials, records, AS_OF)

@@ -285,3 +285,15 @@ def test_answers_file_errors_name_the_entry(tmp_path: Path) -> None:
     bad.write_text('[{"trial_id": "NCT1", "criterion_id": "inc-3", "status": "maybe", "by": "x"}]')
     with pytest.raises(InputError, match=r"answer 1 is invalid \(check: status\)"):
         load_answers(bad)
+
+
+def test_answers_file_errors_never_quote_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "answers.yaml"
+    broken.write_text("- {trial_id: NCT1, note: viral load 12345 copies\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_answers(broken)
+    assert "12345" not in str(caught.value) and "line" in str(caught.value)
+    binary = tmp_path / "answers.json"
+    binary.write_bytes(b"\xff\xfe\x00\x01")
+    with pytest.raises(InputError, match="UTF-8"):
+        load_answers(binary)

@@ -16,11 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ValidationError
-
 from trialmatch.api.audit import AuditLog
 from trialmatch.api.problems import Problem
-from trialmatch.engine.answers import SiteAnswer, SiteAnswers
+from trialmatch.engine.answers import SiteAnswers, answers_from
 from trialmatch.engine.outcome import ScreeningOutcome
 from trialmatch.engine.ranking import select_trials
 from trialmatch.engine.screening import screen_patient
@@ -83,16 +81,10 @@ def read_upload(body: bytes, kind: PatientFormat) -> tuple[list[PatientRecord], 
 
 def parse_answers(entries: object) -> SiteAnswers:
     """Site answers from a JSON list; a bad entry is a 422 naming it and the fields to check."""
-    if not isinstance(entries, list):
-        raise Problem(422, "'answers' must be a list of answers", slug="invalid-answers")
-    answers = []
-    for number, entry in enumerate(entries, start=1):
-        try:
-            answers.append(SiteAnswer.model_validate(entry))
-        except ValidationError as exc:
-            fields = ", ".join(".".join(str(p) for p in e["loc"]) or "entry" for e in exc.errors())
-            raise Problem(422, f"answer {number} is invalid (check: {fields})", slug="invalid-answers") from exc
-    return SiteAnswers(answers=tuple(answers))
+    try:
+        return answers_from(entries)
+    except InputError as exc:
+        raise Problem(422, f"'answers': {exc}", slug="invalid-answers") from exc
 
 
 def split_envelope(body: bytes) -> tuple[bytes, SiteAnswers]:

@@ -90,10 +90,16 @@ def synth(
     patients: Annotated[int, typer.Option("--patients", help="How many patients.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same cohort).")] = 0,
     as_of: Annotated[str | None, typer.Option("--as-of", help="The store's date YYYY-MM-DD.")] = "2025-01-15",
+    fhir: Annotated[bool, typer.Option("--fhir", help="Also write the patients as FHIR NDJSON in OUT/fhir.")] = False,
 ) -> None:
     """Write a synthetic HER2+/HER2-low/HER2-negative MBC cohort as a facts store (docs/cohort.md)."""
     from trialmatch.cohort.synth import generate, write_store
+    from trialmatch.cohort.synth_fhir import write_fhir
 
     day = _date(as_of) or dt.date.today()
-    manifest = write_store(generate(patients, seed, day), out)
+    cohort = generate(patients, seed, day)
+    manifest = write_store(cohort, out)
     typer.echo(f"{manifest.patients_stored} synthetic patients written to {out}")
+    if fhir:
+        resources = write_fhir(cohort, out / "fhir", seed)
+        typer.echo(f"{resources} FHIR resources written to {out / 'fhir'}")

@@ -57,24 +57,38 @@ class SiteAnswers(BaseModel):
         return found
 
 
-def load_answers(path: Path) -> SiteAnswers:
-    """Read an answers file (YAML or JSON); errors name the file and the entry, never a patient value."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read answers file ({exc.strerror})") from exc
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from exc
-    entries = data.get("answers") if isinstance(data, dict) else data
+def answers_from(entries: object) -> SiteAnswers:
+    """Answers from a parsed list; InputError names the first bad entry and its fields, never their values."""
     if not isinstance(entries, list):
-        raise InputError(f"{path}: expected a list of answers (or a mapping with an 'answers' list)")
+        raise InputError("expected a list of answers (or a mapping with an 'answers' list)")
     answers = []
     for number, entry in enumerate(entries, start=1):
         try:
             answers.append(SiteAnswer.model_validate(entry))
         except ValidationError as exc:
             fields = ", ".join(".".join(str(p) for p in e["loc"]) or "entry" for e in exc.errors())
-            raise InputError(f"{path}: answer {number} is invalid (check: {fields})") from exc
+            raise InputError(f"answer {number} is invalid (check: {fields})") from exc
     return SiteAnswers(answers=tuple(answers))
+
+
+def load_answers(path: Path) -> SiteAnswers:
+    """Read an answers file (YAML or JSON); errors name the file and the entry, never a patient value."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read answers file as UTF-8 text") from exc
+    kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
+    try:
+        data = json.loads(text) if kind == "JSON" else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno})") from exc
+    except yaml.YAMLError as exc:
+        # The parser's own message quotes the offending line, which may hold a note about the patient.
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise InputError(f"{path}: not valid YAML{where}") from exc
+    entries = data.get("answers") if isinstance(data, dict) else data
+    try:
+        return answers_from(entries)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from exc
