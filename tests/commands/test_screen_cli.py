@@ -149,3 +149,20 @@ def test_an_answer_that_matches_nothing_is_reported(tmp_path: Path) -> None:
 def test_an_unwritable_output_is_a_clear_error(tmp_path: Path) -> None:
     code, _, err = run("screen", PATIENTS[0], "--as-of", AS_OF, "--format", "json", "--out", tmp_path / "no" / "x.json")
     assert code == 2 and err.startswith("error: cannot write")
+
+
+def test_a_bad_trial_file_or_rule_file_is_reported_and_the_rest_screened(tmp_path: Path) -> None:
+    folder = tmp_path / "trials"
+    folder.mkdir()
+    seeds = REPO / "src" / "trialmatch" / "data" / "trials" / "seeds"
+    (folder / "yale.txt").write_text(next(seeds.glob("003_*.txt")).read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "empty.json").write_text("", encoding="utf-8")
+    code, out, err = run("screen", PATIENTS[0], "--as-of", AS_OF, "--format", "json", "--trials", folder)
+    assert code == 1 and "empty.json" in err
+    assert [t["trial_id"] for t in json.loads(out)["trials"]] == ["NCT03530696"]
+    library = tmp_path / "library"
+    (library / "rules").mkdir(parents=True)
+    (library / "rules" / "NCT03530696.rules.yaml").write_text("rules_schema: 1\n\ttrial_id: x\n", encoding="utf-8")
+    code, out, err = run("screen", PATIENTS[0], "--as-of", AS_OF, "--format", "json", "--library", library)
+    assert code == 1 and "NCT03530696: its rule file cannot be used" in err
+    assert len(json.loads(out)["trials"]) == 4
