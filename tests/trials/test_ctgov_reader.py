@@ -118,3 +118,26 @@ def test_study_without_id_is_rejected_by_position() -> None:
         read_trial_text(
             json.dumps({"studies": [json.loads((FIXTURES / "ctgov_list.json").read_text())[0], {}]}), "x.json"
         )
+
+
+def _study(**modules: object) -> str:
+    protocol = {"identificationModule": {"nctId": "NCT90000555", "briefTitle": "A study"}, **modules}
+    return json.dumps({"protocolSection": protocol})
+
+
+def test_malformed_fields_are_left_empty_not_fatal() -> None:
+    eligibility = {"eligibilityCriteria": "Inclusion Criteria:\n\n* Adults\n\nExclusion Criteria:\n\n* Pregnancy"}
+    text = _study(
+        statusModule={"startDateStruct": {"date": "2024-13"}},
+        armsInterventionsModule={"interventions": 7},
+        contactsLocationsModule={"locations": "Leuven"},
+        eligibilityModule=eligibility,
+    )
+    [trial] = read_trial_text(text, "odd.json")
+    assert (trial.start_date, trial.interventions, trial.sites) == (None, (), ())
+    assert trial.counts() == (1, 1)
+
+
+def test_a_study_without_eligibility_criteria_is_rejected() -> None:
+    with pytest.raises(RecordError, match="no eligibility criteria"):
+        read_trial_text(_study(eligibilityModule={"sex": "ALL"}), "none.json")

@@ -43,6 +43,11 @@ def _get(node: Any, *path: str) -> Any:
     return node
 
 
+def _list(value: Any) -> list[Any]:
+    """A JSON array, or nothing when the field holds something else."""
+    return value if isinstance(value, list) else []
+
+
 def _strings(values: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in values) if isinstance(values, list) else ()
 
@@ -51,7 +56,10 @@ def _date(value: Any) -> dt.date | None:
     """Registry dates are ``YYYY-MM-DD`` or ``YYYY-MM``; a month-only date means its first day."""
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", value):
         return None
-    return dt.date.fromisoformat(value if len(value) == 10 else f"{value}-01")
+    try:
+        return dt.date.fromisoformat(value if len(value) == 10 else f"{value}-01")
+    except ValueError:
+        return None  # a malformed date (2024-13) is no date, not a reason to reject the record
 
 
 def _study(study: Any, file_name: str, index: int) -> Trial:
@@ -82,7 +90,7 @@ def _study(study: Any, file_name: str, index: int) -> Trial:
             completion_date=_date(_get(protocol, "statusModule", "completionDateStruct", "date")),
             enrollment=_get(protocol, "designModule", "enrollmentInfo", "count"),
             source=TrialSource(format=FORMAT, file=file_name),
-            criteria=_criteria(_get(protocol, "eligibilityModule", "eligibilityCriteria")),
+            criteria=_criteria(_get(protocol, "eligibilityModule", "eligibilityCriteria"), where),
         )
     except ValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in err["loc"]) for err in exc.errors())
@@ -93,7 +101,7 @@ def _secondary_ids(protocol: Any) -> tuple[str, ...]:
     """The sponsor's own study id and secondary ids (EudraCT, cooperative-group ids)."""
     org = _get(protocol, "identificationModule", "orgStudyIdInfo", "id")
     secondary = _get(protocol, "identificationModule", "secondaryIdInfos")
-    others = [str(item["id"]) for item in secondary or [] if isinstance(item, dict) and item.get("id")]
+    others = [str(item["id"]) for item in _list(secondary) if isinstance(item, dict) and item.get("id")]
     return tuple([str(org)] if org else []) + tuple(others)
 
 
@@ -103,9 +111,13 @@ def _age(value: Any) -> float | None:
 
 def _interventions(items: Any) -> tuple[Intervention, ...]:
     return tuple(
-        Intervention(type=item.get("type"), name=item["name"], arms=_strings(item.get("armGroupLabels")))
-        for item in items or []
-        if isinstance(item, dict) and item.get("name")
+        Intervention(
+            type=item["type"] if isinstance(item.get("type"), str) else None,
+            name=item["name"],
+            arms=_strings(item.get("armGroupLabels")),
+        )
+        for item in _list(items)
+        if isinstance(item, dict) and isinstance(item.get("name"), str)
     )
 
 
@@ -113,14 +125,14 @@ def _sites(items: Any) -> tuple[Site, ...]:
     keys = ("facility", "city", "state", "country", "status")
     return tuple(
         Site(**{key: item.get(key) for key in keys if isinstance(item.get(key), str)})
-        for item in items or []
+        for item in _list(items)
         if isinstance(item, dict)
     )
 
 
-def _criteria(text: Any) -> tuple[Criterion, ...]:
+def _criteria(text: Any, where: str) -> tuple[Criterion, ...]:
     """Split the eligibility field; text before any header is taken as inclusion criteria."""
-    if not isinstance(text, str):
-        return ()
+    if not isinstance(text, str) or not text.strip():
+        raise RecordError(f"{where}: no eligibility criteria (eligibilityModule.eligibilityCriteria)")
     lines = parse_lines(_MARKDOWN_ESCAPE.sub(r"\1", text).splitlines())
     return build_criteria(split_sections(lines, preamble=CriterionType.INCLUSION))
