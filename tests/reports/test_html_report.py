@@ -10,7 +10,7 @@ from playwright.sync_api import sync_playwright
 from trialmatch.commands.trial_selection import select
 from trialmatch.engine.screening import screen_patient
 from trialmatch.patients.sources import read_patients
-from trialmatch.reports.html import page_name, render_patient, write_reports
+from trialmatch.reports.html import page_name, page_names, render_patient, write_reports
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "src" / "trialmatch" / "data" / "patients" / "examples"
@@ -26,6 +26,7 @@ def outcomes_for(paths: list[Path]):  # type: ignore[no-untyped-def]
 
 def test_report_pages_escape_text_and_name_files_safely() -> None:
     assert page_name("pat/../x y") == "pat_.._x_y.html"
+    assert page_names(["index", "a/b", "a_b", "A_B"]) == ["index-2.html", "a_b.html", "a_b-2.html", "A_B-3.html"]
     [outcome] = outcomes_for([sorted(EXAMPLES.glob("*.json"))[0]])
     hostile = outcome.model_copy(update={"patient_id": "<script>alert(1)</script>"})
     html = render_patient(hostile)

@@ -23,25 +23,41 @@ def page_name(patient_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", patient_id) + ".html"
 
 
+def page_names(patient_ids: Sequence[str]) -> list[str]:
+    """One distinct file name per patient: ``index`` is reserved, and clashing names get ``-2``, ``-3`` ..."""
+    taken = {"index.html"}
+    names = []
+    for patient_id in patient_ids:
+        base = page_name(patient_id)
+        name, number = base, 1
+        while name.casefold() in taken:
+            number += 1
+            name = f"{base.removesuffix('.html')}-{number}.html"
+        taken.add(name.casefold())
+        names.append(name)
+    return names
+
+
 def render_patient(outcome: ScreeningOutcome) -> str:
     """One patient's page: a verdict card per trial with the criteria checklist."""
     return _env.get_template("patient.html.j2").render(o=outcome)
 
 
-def render_index(outcomes: Sequence[ScreeningOutcome]) -> str:
-    """The index of patients with their verdict counts."""
-    return _env.get_template("index.html.j2").render(outcomes=outcomes, page_name=page_name)
+def render_index(outcomes: Sequence[ScreeningOutcome], names: Sequence[str]) -> str:
+    """The index of patients with their verdicts, linking each patient's page."""
+    return _env.get_template("index.html.j2").render(rows=list(zip(outcomes, names, strict=True)))
 
 
 def write_reports(outcomes: Sequence[ScreeningOutcome], out_dir: Path) -> list[Path]:
     """Write ``<patient_id>.html`` per patient and ``index.html``; returns the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    names = page_names([o.patient_id for o in outcomes])
     written = []
-    for outcome in outcomes:
-        path = out_dir / page_name(outcome.patient_id)
+    for outcome, name in zip(outcomes, names, strict=True):
+        path = out_dir / name
         path.write_text(render_patient(outcome), encoding="utf-8")
         written.append(path)
     index = out_dir / "index.html"
-    index.write_text(render_index(outcomes), encoding="utf-8")
+    index.write_text(render_index(outcomes, names), encoding="utf-8")
     written.append(index)
     return written
