@@ -91,3 +91,14 @@ def test_limits_read_from_criteria_are_stored_with_the_trial(tmp_path: Path) -> 
     stored = TrialLibrary(tmp_path / "lib").get("NCT90000077")
     assert (stored.sex, stored.minimum_age_years) == ("FEMALE", 18)
     assert stored.source.file == "page.txt"
+
+
+def test_coverage_reports_bad_inputs_and_counts_the_rest(tmp_path: Path) -> None:
+    (tmp_path / "empty.json").write_text("", encoding="utf-8")
+    code, out, err = _run("coverage", "NCT03530696", tmp_path / "empty.json")
+    assert code == 1 and "empty.json" in err
+    assert out.rstrip().splitlines()[-1].startswith("1 trials, 19 criteria:")
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    code, _, err = _run("coverage", empty)
+    assert code == 2 and "no .json or .txt trial records" in err

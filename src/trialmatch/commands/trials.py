@@ -253,22 +253,37 @@ def import_(
     raise typer.Exit(_exit_code(used, rejected))
 
 
-def _coverage_trials(sources: Sequence[str]) -> list[Trial]:
-    """Trials from files, folders (every .json and .txt in them) and bundled trial ids."""
+def _coverage_trials(sources: Sequence[str]) -> tuple[list[Trial], int]:
+    """Trials from files, folders (every .json and .txt in them) and bundled trial ids; and how many were rejected.
+
+    Each file or id that cannot be used gets one error line; the others are still counted.
+    """
     bundled = {t.trial_id.upper(): t for t in bundled_trials()}
     trials: list[Trial] = []
+    rejected = 0
     for source in sources:
         path = Path(source)
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.suffix in (".json", ".txt"))
-            trials += [t for f in files for t in read_trials(f)]
+            if not files:
+                _error(f"{path}: no .json or .txt trial records in this folder")
+                rejected += 1
         elif path.is_file():
-            trials += read_trials(path)
+            files = [path]
         elif source.upper() in bundled:
             trials.append(bundled[source.upper()])
+            continue
         else:
-            raise InputError(f"{source}: not a file, a folder or a bundled trial id")
-    return trials
+            _error(f"{source}: not a file, a folder or a bundled trial id")
+            rejected += 1
+            continue
+        for file in files:
+            try:
+                trials += read_trials(file)
+            except InputError as exc:
+                _error(exc)
+                rejected += 1
+    return trials, rejected
 
 
 @app.command("coverage")
@@ -278,12 +293,12 @@ def coverage(
     ],
 ) -> None:
     """Draft the trials' criteria in memory (nothing written) and report how much is computable."""
-    try:
-        trials = _coverage_trials(sources)
-    except InputError as exc:
-        _error(exc)
-        raise typer.Exit(ExitCode.NOTHING_DONE) from exc
+    trials, rejected = _coverage_trials(sources)
+    if not trials:
+        _error("no trial records to measure")
+        raise typer.Exit(ExitCode.NOTHING_DONE)
     typer.echo(draft_coverage.render(draft_coverage.measure(trials)))
+    raise typer.Exit(_exit_code(len(trials), rejected))
 
 
 @app.command("list")
