@@ -5,18 +5,27 @@ Run: ``.venv/bin/python benchmarks/cohort.py 10000 100000``. For each size a syn
 measured on the bundled example patients (real FHIR records, screened against the same trials) and
 multiplied by the cohort size; the example patients are richer than the synthetic ones, so the ratio is an
 estimate, not a like-for-like measurement.
+
+Ingest: ``.venv/bin/python benchmarks/cohort.py ingest 2000 10000``. For each size ``cohort synth --fhir``
+NDJSON (seed 1) is ingested by a fresh child process with one worker; the child reports its wall time and its
+own peak resident memory (``ru_maxrss``), so sizes do not share a high-water mark.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import resource
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from trialmatch.cohort.ingest import ingest, store_calls
 from trialmatch.cohort.screen import screen_store
 from trialmatch.cohort.synth import generate, write_store
+from trialmatch.cohort.synth_fhir import write_fhir
 from trialmatch.commands.trial_selection import select
 from trialmatch.engine.answers import SiteAnswers
 from trialmatch.engine.screening import screen_trial
@@ -50,15 +59,48 @@ def cohort_seconds(patients: int, folder: Path) -> float:
 def main(sizes: list[int]) -> None:
     """Print a Markdown table row per size."""
     one = per_patient_seconds()
+    trials = len(select([], None)[0])
     print(f"per-patient evaluator: {one * 1000:.1f} ms per patient (all bundled trials)\n")
-    print("| patients | cohort screen (DuckDB) | per-patient, extrapolated | ratio |")
-    print("|---:|---:|---:|---:|")
+    print("| patients | cohort screen (DuckDB) | verdicts per second | per-patient, extrapolated | ratio |")
+    print("|---:|---:|---:|---:|---:|")
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             sql = cohort_seconds(size, Path(tmp))
         serial = one * size
-        print(f"| {size:,} | {sql:.1f} s | {serial:.0f} s | {serial / sql:.0f}x |")
+        print(f"| {size:,} | {sql:.1f} s | {size * trials / sql:,.0f} | {serial:.0f} s | {serial / sql:.0f}x |")
+
+
+def ingest_child(fhir: str, out: str) -> None:
+    """In a fresh process: ingest the NDJSON folder with one worker; print seconds and peak RSS (MiB) as JSON."""
+    trials, _ = select([], None)
+    rules = [x for b in trials for c in b.trial.all_criteria() if (x := b.rule_for(c.id)) is not None]
+    start = time.perf_counter()
+    manifest = ingest([Path(fhir)], Path(out), AS_OF, store_calls(rules), workers=1)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+    print(json.dumps({"patients": manifest.patients_stored, "seconds": seconds, "peak_mib": peak}))
+
+
+def main_ingest(sizes: list[int]) -> None:
+    """Print a Markdown table row per size: ingest throughput and the child's peak memory."""
+    print("| patients | NDJSON | ingest (1 worker) | patients per second per core | peak RSS |")
+    print("|---:|---:|---:|---:|---:|")
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            fhir = Path(tmp) / "fhir"
+            write_fhir(generate(size, 1, AS_OF), fhir, 1)
+            megabytes = sum(p.stat().st_size for p in fhir.iterdir()) / 2**20
+            child = [sys.executable, __file__, "ingest-child", str(fhir), str(Path(tmp) / "store")]
+            run = json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
+        rate = run["patients"] / run["seconds"]
+        print(f"| {size:,} | {megabytes:.0f} MiB | {run['seconds']:.1f} s | {rate:.0f} | {run['peak_mib']:.0f} MiB |")
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [10_000, 100_000])
+    args = sys.argv[1:]
+    if args[:1] == ["ingest-child"]:
+        ingest_child(args[1], args[2])
+    elif args[:1] == ["ingest"]:
+        main_ingest([int(a) for a in args[1:]] or [2_000, 10_000])
+    else:
+        main([int(a) for a in args] or [10_000, 100_000])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from pathlib import Path
 
@@ -83,3 +84,8 @@ def test_synth_fhir_ingests_cleanly_and_screens_as_per_patient(tmp_path: Path) -
     manifest = ingest([fhir], tmp_path / "store", AS_OF, store_calls(trial_rules(trials)), workers=1)
     assert (manifest.patients_stored, manifest.records_rejected) == (60, 0)
     assert_store_screens_as_records(tmp_path / "store", tmp_path / "out", trials, records, AS_OF)
+    with (tmp_path / "out/feasibility.csv").open(newline="") as f:
+        steps = list(csv.DictReader(f))
+    for bound in trials:  # not degenerate: each trial excludes someone; its first criterion keeps someone
+        own = [s for s in steps if s["trial_id"] == bound.trial.trial_id]
+        assert sum(int(s["excluded"]) > 0 for s in own) >= 1 and int(own[0]["remaining_after"]) > 0

@@ -6,8 +6,8 @@ at 45/35/15/5%; LVEF normal(60, 7)%; ANC lognormal around 3.5 10*3/uL; bilirubin
 (ULN 1.2); creatinine lognormal around 0.8 mg/dL; 0-3 prior metastatic lines; anti-HER2 drugs for HER2-positive
 patients with prior lines; brain metastases in 15%; 1-4 lesions. ``write_store`` writes the facts store
 directly (vectorised, fast): its derived values are the generator's own ground truth, not re-derived.
-``write_fhir`` writes the same patients as FHIR NDJSON (one shard folder per 10,000 patients), which
-``cohort ingest`` reads with the real derivations — the path the differential test uses.
+:func:`trialmatch.cohort.synth_fhir.write_fhir` writes the same patients, with a drawn history, as FHIR
+NDJSON, which ``cohort ingest`` reads with the real derivations.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from trialmatch.rules.concepts import default_library
 SUBTYPES = np.array(["positive", "low", "negative"])
 SUBTYPE_P = (0.20, 0.45, 0.35)
 ECOG_P = (0.45, 0.35, 0.15, 0.05)
-SHARD = 10_000
 
 
 @dataclass(frozen=True)

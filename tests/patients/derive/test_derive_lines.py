@@ -6,7 +6,9 @@ import datetime as dt
 
 from derive_factory import AS_OF, coded, condition, med, record, value
 
-from trialmatch.patients.derive import drug_exposures
+from trialmatch.patients.derive.base import Context
+from trialmatch.patients.derive.therapy import exposure
+from trialmatch.rules.concepts import default_library
 
 BREAST = condition("condition.breast_cancer", "2019-01-10")
 
@@ -126,19 +128,16 @@ def test_unknown_and_zero_cases() -> None:
     assert value("lines", undated).missing == "date of the metastatic diagnosis"
 
 
-def test_drug_exposures_give_dates_gaps_and_runs() -> None:
+def test_drug_exposure_intervals_merge_touching_spans_and_roll_up_to_classes() -> None:
     rec = record(
         med("drug.trastuzumab", "2021-01-01", "2021-06-30", record_type="statement"),
-        med("drug.trastuzumab", "2021-08-01", "2022-01-31"),
-        med("drug.pertuzumab", "2021-01-01", "2021-03-01"),
+        med("drug.trastuzumab", "2021-07-01", "2022-01-31"),
+        med("drug.trastuzumab", "2022-03-03", "2022-04-01"),
         med("drug.trastuzumab_emtansine", "2024-05-20", status="active", record_type="request"),
     )
-    exposure = drug_exposures(rec, "drug.trastuzumab", AS_OF)
-    assert (exposure.first_start, exposure.last_date) == (dt.date(2021, 1, 1), dt.date(2022, 1, 31))
-    assert exposure.gaps == (31,)
-    assert exposure.longest_run(max_gap_days=30).start == dt.date(2021, 8, 1)
-    run = exposure.longest_run(max_gap_days=31)
-    assert (run.start, run.end) == (dt.date(2021, 1, 1), dt.date(2022, 1, 31))
-    anti_her2 = drug_exposures(rec, "drug.class.anti_her2", AS_OF)
-    assert anti_her2.ongoing and anti_her2.last_date == AS_OF
-    assert not drug_exposures(rec, "drug.class.taxane", AS_OF).exposed
+    ctx = Context.build(rec, AS_OF, default_library().is_a)
+    spans = [(i.start, i.end) for i in exposure(ctx, "drug.trastuzumab")]
+    assert spans == [(dt.date(2021, 1, 1), dt.date(2022, 1, 31)), (dt.date(2022, 3, 3), dt.date(2022, 4, 1))]
+    anti_her2 = exposure(ctx, "drug.class.anti_her2")
+    assert anti_her2[-1].ongoing and anti_her2[-1].end == AS_OF
+    assert exposure(ctx, "drug.class.taxane") == ()

@@ -17,7 +17,6 @@ from trialmatch.patients.derive.base import Context, DerivedValue, IsA, default_
 from trialmatch.patients.derive.performance import ecog
 from trialmatch.patients.derive.progression import progression
 from trialmatch.patients.derive.recist import recist
-from trialmatch.patients.derive.therapy import DrugExposure, Interval, drug_exposures
 from trialmatch.patients.derive.timewindow import parse_duration, window_start
 from trialmatch.patients.model import Lesion, PatientRecord
 from trialmatch.rules.ast import Duration
@@ -25,12 +24,9 @@ from trialmatch.rules.vocabulary import lookup
 
 __all__ = [
     "DerivedValue",
-    "DrugExposure",
-    "Interval",
     "IsA",
     "derive",
     "derive_lesion",
-    "drug_exposures",
     "parse_duration",
     "window_start",
 ]

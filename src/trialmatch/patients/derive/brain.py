@@ -88,7 +88,7 @@ def _steroids(ctx: Context) -> tuple[str, ...]:
     """Sources of corticosteroid exposure on as-of or in the preceding 28 days."""
     since = ctx.as_of - dt.timedelta(days=STEROID_DAYS)
     use = exposure(ctx, "drug.class.corticosteroid")
-    return tuple(s for i in use.intervals if i.end >= since for s in i.sources)
+    return tuple(s for i in use if i.end >= since for s in i.sources)
 
 
 def brain_metastases_status(ctx: Context, status: str) -> DerivedValue:

@@ -3,8 +3,7 @@
 Each medication fact becomes an interval: an administration is the day given; a request or statement
 runs from start to end; with no end it runs to as-of while its status says it is ongoing (active,
 in-progress, on-hold), else it is the start day alone. Intervals are clipped at as-of and merged when they
-overlap or touch, and the gaps between them are kept, so the rule evaluator can answer "within 28 days",
-"more than 6 months ago" and "continuously for 2 years with gaps under 3 months".
+overlap or touch. Lines of therapy and the brain-metastasis status (steroid use) read them.
 """
 
 from __future__ import annotations
@@ -12,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from trialmatch.patients.derive.base import Context, IsA, default_is_a
-from trialmatch.patients.model import MedicationFact, PatientRecord
+from trialmatch.patients.derive.base import Context
+from trialmatch.patients.model import MedicationFact
 
 ONGOING = frozenset({"active", "in-progress", "on-hold"})
 
@@ -59,52 +58,8 @@ def merge(intervals: list[Interval], max_gap_days: int = 1) -> tuple[Interval, .
     return tuple(merged)
 
 
-@dataclass(frozen=True)
-class DrugExposure:
-    """All exposure to a drug concept (ingredient or class) up to as-of."""
-
-    concept: str
-    intervals: tuple[Interval, ...]
-
-    @property
-    def exposed(self) -> bool:
-        """Whether any exposure is recorded."""
-        return bool(self.intervals)
-
-    @property
-    def first_start(self) -> dt.date | None:
-        """First day of exposure."""
-        return self.intervals[0].start if self.intervals else None
-
-    @property
-    def last_date(self) -> dt.date | None:
-        """Last day of exposure (as-of while ongoing)."""
-        return max(i.end for i in self.intervals) if self.intervals else None
-
-    @property
-    def ongoing(self) -> bool:
-        """Whether the exposure continues on as-of."""
-        return any(i.ongoing for i in self.intervals)
-
-    @property
-    def gaps(self) -> tuple[int, ...]:
-        """Days without exposure between consecutive intervals."""
-        pairs = zip(self.intervals, self.intervals[1:], strict=False)
-        return tuple((b.start - a.end).days - 1 for a, b in pairs)
-
-    @property
-    def sources(self) -> tuple[str, ...]:
-        """Every medication fact the exposure came from."""
-        return tuple(sorted({s for i in self.intervals for s in i.sources}))
-
-    def longest_run(self, max_gap_days: int = 0) -> Interval | None:
-        """The longest continuous exposure, bridging gaps of at most ``max_gap_days`` days."""
-        runs = merge(list(self.intervals), max_gap_days + 1)
-        return max(runs, key=lambda r: (r.days, r.end), default=None)
-
-
-def exposure(ctx: Context, concept: str) -> DrugExposure:
-    """Exposure to ``concept`` (an ingredient or a class) from the context's medication facts."""
+def exposure(ctx: Context, concept: str) -> tuple[Interval, ...]:
+    """Merged exposure intervals to ``concept`` (an ingredient or a class) from the context's medication facts."""
     spans = [
         span
         for m in ctx.medications
@@ -112,9 +67,4 @@ def exposure(ctx: Context, concept: str) -> DrugExposure:
         for span in [exposure_interval(m, ctx.as_of)]
         if span is not None
     ]
-    return DrugExposure(concept, merge(spans))
-
-
-def drug_exposures(record: PatientRecord, concept: str, as_of: dt.date, *, is_a: IsA | None = None) -> DrugExposure:
-    """Exposure of ``record`` to a drug or drug class up to ``as_of`` (first/last dates, gaps, runs)."""
-    return exposure(Context.build(record, as_of, is_a or default_is_a()), concept)
+    return merge(spans)

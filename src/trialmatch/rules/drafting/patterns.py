@@ -125,11 +125,6 @@ def span_of(match: re.Match[str]) -> tuple[int, int]:
     return match.start(), match.end()
 
 
-def alternation(words: tuple[str, ...]) -> str:
-    """A regex group matching any of ``words`` (longest first, so a longer name wins)."""
-    return "(?:" + "|".join(sorted(words, key=len, reverse=True)) + ")"
-
-
 def is_exclusion(ctype: CriterionType) -> bool:
     """Whether the criterion excludes (its rule states the excluding condition)."""
     return ctype is CriterionType.EXCLUSION
