@@ -20,8 +20,8 @@ def test_import_stores_record_and_source_copy(tmp_path: Path) -> None:
     stored = library.get("NCT90000001")
     assert stored.criteria == trial.criteria
     assert stored.source.file == "ctgov_escapes_nested.json"
-    copy = library.source_copy(stored)
-    assert copy is not None and copy.read_bytes() == (FIXTURES / "ctgov_escapes_nested.json").read_bytes()
+    copy = tmp_path / "sources" / "NCT90000001" / "ctgov_escapes_nested.json"
+    assert copy.read_bytes() == (FIXTURES / "ctgov_escapes_nested.json").read_bytes()
 
 
 def test_reimport_replaces(tmp_path: Path) -> None:

@@ -124,10 +124,3 @@ class TrialLibrary:
             if wanted in {fold_id(alias) for alias in trial.aliases}:
                 return trial
         raise LibraryError(f"no trial with id or alias {id_or_alias!r} in library {self.root}")
-
-    def source_copy(self, trial: Trial) -> Path | None:
-        """The stored copy of the file a trial was imported from, if it is in this library."""
-        if trial.source.file is None:
-            return None
-        copy = self.root / "sources" / _safe_name(trial.trial_id) / trial.source.file
-        return copy if copy.is_file() else None
