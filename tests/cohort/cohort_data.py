@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pyarrow.parquet as pq
 from hypothesis import strategies as st
@@ -32,6 +33,8 @@ from trialmatch.rules import ast as r
 from trialmatch.rules.catalog import TrialRules
 from trialmatch.rules.concepts import default_library
 from trialmatch.rules.testing import EVENTS, MEASURED
+
+T = TypeVar("T")
 
 AS_OF = dt.date(2024, 6, 15)
 LIB = default_library()
@@ -137,8 +140,9 @@ def lesion(n: int) -> st.SearchStrategy[Lesion]:
     )
 
 
-def facts(kind: st.SearchStrategy[object], factory: object, most: int) -> st.SearchStrategy[tuple[object, ...]]:
-    return st.integers(0, most).flatmap(lambda k: st.tuples(*(factory(i) for i in range(k))))  # type: ignore[operator]
+def facts(factory: Callable[[int], st.SearchStrategy[T]], most: int) -> st.SearchStrategy[tuple[T, ...]]:
+    """Up to ``most`` facts, the n-th built by ``factory(n)`` (sources stay unique within a record)."""
+    return st.integers(0, most).flatmap(lambda k: st.tuples(*(factory(i) for i in range(k))))
 
 
 @st.composite
@@ -150,11 +154,11 @@ def records(draw: st.DrawFn, size: int = 6, drugs: int = 3) -> list[PatientRecor
                 patient_id=f"p{i}'; DROP TABLE x; --",
                 birth_date=draw(st.none() | st.dates(dt.date(1940, 1, 1), dt.date(2006, 12, 31))),
                 sex=draw(st.sampled_from(["female", "male", None])),
-                measurements=draw(facts(st.none(), measurement, 6)),  # type: ignore[arg-type]
-                conditions=draw(facts(st.none(), condition, 3)),  # type: ignore[arg-type]
-                medications=draw(facts(st.none(), medication, drugs)),  # type: ignore[arg-type]
-                procedures=draw(facts(st.none(), procedure, 2)),  # type: ignore[arg-type]
-                lesions=draw(facts(st.none(), lesion, 3)),  # type: ignore[arg-type]
+                measurements=draw(facts(measurement, 6)),
+                conditions=draw(facts(condition, 3)),
+                medications=draw(facts(medication, drugs)),
+                procedures=draw(facts(procedure, 2)),
+                lesions=draw(facts(lesion, 3)),
             )
         )
     return out

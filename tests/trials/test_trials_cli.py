@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from trialmatch.cli import app
-from trialmatch.commands.trials import CriterionAnnotation, trial_json, trial_text
+from trialmatch.reports.trials import CriterionAnnotation, trial_json, trial_text
 from trialmatch.trials.library import TrialLibrary
 from trialmatch.trials.model import criterion_text_hash
 

@@ -21,9 +21,9 @@ from trialmatch.api.middleware import BodyLimit, RequestContext
 from trialmatch.api.problems import Problem, request_id
 from trialmatch.api.security import SessionStore, require_token
 from trialmatch.api.service import Settings
-from trialmatch.commands.trials import annotations_for, trial_json
 from trialmatch.engine.answers import SiteAnswers
 from trialmatch.errors import InputError, LibraryError
+from trialmatch.reports.trials import annotations_for, trial_json
 from trialmatch.rules.catalog import Coverage, TrialRules
 from trialmatch.trials.model import Trial
 

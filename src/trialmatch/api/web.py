@@ -18,10 +18,10 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from trialmatch.api import service
 from trialmatch.api.problems import Problem, request_id
 from trialmatch.api.security import COOKIE, SESSION_SECONDS, Session, SessionStore, csrf_ok, token_matches
-from trialmatch.commands.trials import annotations_for
 from trialmatch.engine.answers import SiteAnswer, SiteAnswers
 from trialmatch.engine.logic import Status
 from trialmatch.engine.outcome import CriterionOutcome, TrialOutcome
+from trialmatch.reports.trials import annotations_for
 
 ACTOR = "web session"
 _STATIC = {"web.css": "text/css", "web.js": "text/javascript"}

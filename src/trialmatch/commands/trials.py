@@ -7,25 +7,21 @@ rules layer can add each criterion's rule and computability without touching the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Column, Table
-from rich.text import Text
 
 from trialmatch.commands.exit_codes import ExitCode
 from trialmatch.errors import InputError, LibraryError, RuleError
-from trialmatch.rules.catalog import RULE_SUFFIX, TrialRules, bind, find_rule_file, library_rules_dir, load_rules
+from trialmatch.reports.trials import annotations_for, trial_json, trial_text, trials_table
+from trialmatch.rules.catalog import TrialRules, bind, library_rules_dir
 from trialmatch.rules.drafting import coverage as draft_coverage
-from trialmatch.rules.drafting.draft import draft_trial, with_limits
-from trialmatch.rules.printer import print_rule
-from trialmatch.rules.rulefile import dump_rule_file
+from trialmatch.rules.drafting.library import draft_into_library
 from trialmatch.trials.library import TrialLibrary, bundled_trials
-from trialmatch.trials.model import Criterion, CriterionType, Trial
+from trialmatch.trials.model import Trial
 from trialmatch.trials.sources import read_trials
 
 app = typer.Typer(help="Import, list and show trial records.", no_args_is_help=True)
@@ -35,20 +31,6 @@ LibraryOption = Annotated[
     typer.Option("--library", help="Trial library directory (default: $TRIALMATCH_HOME or the user data dir)."),
 ]
 NoBundledOption = Annotated[bool, typer.Option("--no-bundled", help="Leave out the trials bundled with trialmatch.")]
-NONE_MARK = "—"
-
-
-@dataclass(frozen=True)
-class CriterionAnnotation:
-    """What the rules layer knows about one criterion (all fields None until rules are attached)."""
-
-    rule: str | None = None
-    computability: str | None = None
-    source_hash: str | None = None
-    drafted: bool | None = None
-
-
-Annotations = Mapping[str, CriterionAnnotation]
 
 
 def _error(message: object) -> None:
@@ -59,129 +41,6 @@ def _exit_code(used: int, rejected: int) -> ExitCode:
     if rejected == 0:
         return ExitCode.OK
     return ExitCode.SOME_REJECTED if used else ExitCode.NOTHING_DONE
-
-
-# ----------------------------------------------------------------------------------------------------
-# Rendering
-
-
-def criterion_json(criterion: Criterion, annotations: Annotations | None = None) -> dict[str, Any]:
-    """One criterion per ``trial.schema.json``; rule fields are null where no annotation is given."""
-    note = (annotations or {}).get(criterion.id, CriterionAnnotation())
-    out: dict[str, Any] = {
-        "id": criterion.id,
-        "type": criterion.type.value,
-        "text": criterion.text,
-        "rule": note.rule,
-        "computability": note.computability,
-        "source_hash": note.source_hash,
-    }
-    if note.drafted is not None:
-        out["drafted"] = note.drafted
-    out["children"] = [criterion_json(child, annotations) for child in criterion.children]
-    return out
-
-
-def trial_json(trial: Trial, annotations: Annotations | None = None) -> dict[str, Any]:
-    """The trial as ``trials show --format json`` prints it (shared contract ``trial.schema.json``)."""
-    return {
-        "trial_id": trial.trial_id,
-        "aliases": list(trial.aliases),
-        "title": trial.title,
-        "official_title": trial.official_title,
-        "acronym": trial.acronym,
-        "phases": list(trial.phases),
-        "recruitment_status": trial.recruitment_status,
-        "status_text": trial.status_text,
-        "sex": trial.sex,
-        "minimum_age_years": trial.minimum_age_years,
-        "maximum_age_years": trial.maximum_age_years,
-        "conditions": list(trial.conditions),
-        "interventions": [f"{i.type}: {i.name}" if i.type else i.name for i in trial.interventions],
-        "sites": [site.model_dump(exclude_none=True) for site in trial.sites],
-        "start_date": trial.start_date.isoformat() if trial.start_date else None,
-        "completion_date": trial.completion_date.isoformat() if trial.completion_date else None,
-        "enrollment": trial.enrollment,
-        "source_format": trial.source.format,
-        "source_file": trial.source.file,
-        "criteria": [criterion_json(c, annotations) for c in trial.criteria],
-    }
-
-
-def _age_text(trial: Trial) -> str:
-    low, high = trial.minimum_age_years, trial.maximum_age_years
-    if low is None and high is None:
-        return NONE_MARK
-    return f"{low:g}" if high is None else f"{'' if low is None else f'{low:g}'}–{high:g}"
-
-
-def _criterion_lines(criterion: Criterion, annotations: Annotations | None, depth: int) -> list[str]:
-    pad = "  " * depth
-    lines = [f"{pad}{criterion.id:<8} {criterion.text}"]
-    note = (annotations or {}).get(criterion.id)
-    if note is not None and (note.rule or note.computability):
-        rule = (note.rule or NONE_MARK).replace("\n", f"\n{pad}{'':<8}       ")
-        lines.append(f"{pad}{'':<8} rule: {rule} [{note.computability or 'no rule'}]")
-    for child in criterion.children:
-        lines.extend(_criterion_lines(child, annotations, depth + 1))
-    return lines
-
-
-def trial_text(trial: Trial, annotations: Annotations | None = None) -> str:
-    """Header, then each criterion with its id (sub-items indented) and, when annotated, its rule."""
-    facts = [
-        f"acronym {trial.acronym or NONE_MARK}",
-        f"phase {'/'.join(trial.phases) or NONE_MARK}",
-        f"status {trial.recruitment_status or NONE_MARK}" + (f" ({trial.status_text})" if trial.status_text else ""),
-        f"sex {trial.sex or NONE_MARK}",
-        f"age {_age_text(trial)}",
-    ]
-    lines = [f"{trial.trial_id}  {trial.title}", " · ".join(facts)]
-    if trial.aliases:
-        lines.append(f"aliases: {', '.join(trial.aliases)}")
-    lines.append(f"source: {trial.source.format} ({trial.source.file or NONE_MARK})")
-    for kind in CriterionType:
-        lines += ["", f"{kind.value.capitalize()} criteria"]
-        for criterion in (c for c in trial.criteria if c.type is kind):
-            lines.extend(_criterion_lines(criterion, annotations, 1))
-    return "\n".join(lines)
-
-
-def trials_table(trials: Iterable[Trial], coverage: Mapping[str, str] | None = None) -> Table:
-    """The ``trials list`` table; coverage per trial id comes from the rules layer (— until then)."""
-    headers = ("id", "acronym", "phase", "status", "criteria (inc/exc)", "coverage (comp/part/review)")
-    table = Table(*(Column(header, overflow="fold") for header in headers))
-    for trial in trials:
-        inclusion, exclusion = trial.counts()
-        cells = (
-            trial.trial_id,
-            trial.acronym or NONE_MARK,
-            "/".join(trial.phases) or NONE_MARK,
-            trial.recruitment_status or trial.status_text or NONE_MARK,
-            f"{inclusion} / {exclusion}",
-            (coverage or {}).get(trial.trial_id, NONE_MARK),
-        )
-        table.add_row(*(Text(cell) for cell in cells))
-    return table
-
-
-def annotations_for(bound: TrialRules) -> dict[str, CriterionAnnotation]:
-    """Each criterion's rule (printed), computability, hash and drafted mark from the trial's rule file."""
-    out: dict[str, CriterionAnnotation] = {}
-    for criterion in bound.trial.all_criteria():
-        entry = bound.entry(criterion.id)
-        if entry is None:
-            continue
-        rule = bound.rule_for(criterion.id) if not entry.qualifies else entry.effective_rule()
-        text = print_rule(rule) if rule is not None else None
-        if entry.qualifies:
-            text = f"exception to {entry.qualifies}: {text}"
-        if bound.is_stale(criterion.id):
-            text = f"STALE (written for another text) {text or ''}".strip()
-        out[criterion.id] = CriterionAnnotation(
-            rule=text, computability=entry.computability, source_hash=entry.text_hash, drafted=entry.drafted
-        )
-    return out
 
 
 def _bind_all(trials: Sequence[Trial], library: Path | None) -> list[TrialRules]:
@@ -198,37 +57,6 @@ def _import_line(path: Path, trials: Sequence[Trial]) -> str:
     return f"{path}: imported {described}"
 
 
-def _draft_line(lib: TrialLibrary, trial: Trial) -> str:
-    """Draft rules for a trial nobody curated into the library's rules folder; never over curated or site rules."""
-    folder = library_rules_dir(lib.root)
-    existing = find_rule_file(trial, [folder])
-    if existing is not None and existing.parent != folder:
-        return f"{trial.trial_id}: curated rules exist ({existing.name}), not drafted"
-    if existing is not None and not all(c.drafted for c in load_rules(existing).criteria):
-        return f"{trial.trial_id}: the site's own rules in {existing} kept, not drafted"
-    rules = draft_trial(trial)
-    target = folder / f"{trial.trial_id}{RULE_SUFFIX}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        target.write_text(dump_rule_file(rules), encoding="utf-8")
-    except OSError as exc:
-        raise LibraryError(f"cannot write drafted rules for {trial.trial_id} to {folder}: {exc}") from exc
-    counts = {level: sum(c.computability == level for c in rules.criteria) for level in draft_coverage.LEVELS}
-    filled = with_limits(trial)
-    limits = [
-        f"{name} {getattr(filled, name):g}"
-        if isinstance(getattr(filled, name), float)
-        else f"{name} {getattr(filled, name)}"
-        for name in ("sex", "minimum_age_years", "maximum_age_years")
-        if getattr(trial, name) is None and getattr(filled, name) is not None
-    ]
-    if limits:
-        lib.update(filled)
-    described = ", ".join(f"{n} {level}" for level, n in counts.items())
-    found = f"; limits read from criteria and stored: {', '.join(limits)}" if limits else ""
-    return f"{trial.trial_id}: drafted {len(rules.criteria)} criteria ({described}) into {target}{found}"
-
-
 @app.command("import")
 def import_(
     files: Annotated[list[Path], typer.Argument(help="Trial record files (CT.gov v2 JSON or page text).")],
@@ -243,13 +71,18 @@ def import_(
     for path in files:
         try:
             trials = lib.import_file(path)
-            drafted = [_draft_line(lib, t) for t in trials] if draft else []
-        except (InputError, LibraryError, RuleError) as exc:
+        except (InputError, LibraryError) as exc:
             _error(exc)
             rejected += 1
             continue
         used += 1
-        typer.echo("\n".join([_import_line(path, trials), *drafted]))
+        typer.echo(_import_line(path, trials))
+        for trial in trials if draft else []:
+            try:
+                typer.echo(draft_into_library(lib, trial))
+            except (LibraryError, RuleError) as exc:
+                _error(f"{trial.trial_id} imported, but its rules could not be drafted: {exc}")
+                rejected += 1
     raise typer.Exit(_exit_code(used, rejected))
 
 

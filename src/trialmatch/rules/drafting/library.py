@@ -1,0 +1,42 @@
+"""Drafting rules into a user's library on import: never over curated rules or rules the site has edited."""
+
+from __future__ import annotations
+
+from trialmatch.errors import LibraryError
+from trialmatch.rules.catalog import RULE_SUFFIX, find_rule_file, library_rules_dir, load_rules
+from trialmatch.rules.drafting import coverage as draft_coverage
+from trialmatch.rules.drafting.draft import draft_trial, with_limits
+from trialmatch.rules.rulefile import dump_rule_file
+from trialmatch.trials.library import TrialLibrary
+from trialmatch.trials.model import Trial
+
+
+def draft_into_library(lib: TrialLibrary, trial: Trial) -> str:
+    """Draft rules for a trial nobody curated into the library's rules folder; never over curated or site rules."""
+    folder = library_rules_dir(lib.root)
+    existing = find_rule_file(trial, [folder])
+    if existing is not None and existing.parent != folder:
+        return f"{trial.trial_id}: curated rules exist ({existing.name}), not drafted"
+    if existing is not None and not all(c.drafted for c in load_rules(existing).criteria):
+        return f"{trial.trial_id}: the site's own rules in {existing} kept, not drafted"
+    rules = draft_trial(trial)
+    target = folder / f"{trial.trial_id}{RULE_SUFFIX}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_text(dump_rule_file(rules), encoding="utf-8")
+    except OSError as exc:
+        raise LibraryError(f"cannot write drafted rules for {trial.trial_id} to {folder}: {exc}") from exc
+    counts = {level: sum(c.computability == level for c in rules.criteria) for level in draft_coverage.LEVELS}
+    filled = with_limits(trial)
+    limits = [
+        f"{name} {getattr(filled, name):g}"
+        if isinstance(getattr(filled, name), float)
+        else f"{name} {getattr(filled, name)}"
+        for name in ("sex", "minimum_age_years", "maximum_age_years")
+        if getattr(trial, name) is None and getattr(filled, name) is not None
+    ]
+    if limits:
+        lib.update(filled)
+    described = ", ".join(f"{n} {level}" for level, n in counts.items())
+    found = f"; limits read from criteria and stored: {', '.join(limits)}" if limits else ""
+    return f"{trial.trial_id}: drafted {len(rules.criteria)} criteria ({described}) into {target}{found}"
