@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from trialmatch.commands.dates import as_of_date
 from trialmatch.commands.exit_codes import ExitCode
 from trialmatch.errors import TrialmatchError
 from trialmatch.patients.derive import derive
@@ -46,11 +47,7 @@ def check(
     ] = None,
 ) -> None:
     """Per patient: what was read, normalized to what, derived, and what was rejected and why."""
-    try:
-        date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-    except ValueError:
-        typer.echo(f"error: --as-of must be a date as YYYY-MM-DD, not {as_of!r}", err=True)
-        raise typer.Exit(ExitCode.NOTHING_DONE) from None
+    date = as_of_date(as_of)
     try:
         library = default_library() if local_map is None else default_library().with_local_map(local_map)
     except TrialmatchError as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from trialmatch.commands.dates import as_of_date
 from trialmatch.commands.exit_codes import ExitCode
 from trialmatch.commands.trial_selection import select
 from trialmatch.engine.answers import SiteAnswers, load_answers
@@ -128,10 +128,7 @@ def screen(
         raise _fail(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
     if output_format == "html" and out is None:
         raise _fail("--format html needs --out DIR")
-    try:
-        date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-    except ValueError as exc:
-        raise _fail(f"--as-of must be a date as YYYY-MM-DD, not {as_of!r}") from exc
+    date = as_of_date(as_of)
     try:
         site_answers = load_answers(answers) if answers else SiteAnswers()
         concepts = default_library().with_local_map(local_map) if local_map else default_library()
