@@ -220,6 +220,19 @@ def test_post_trials_imports_into_the_library(client: TestClient, library: Path)
     assert shown.status_code == 200
 
 
+def test_post_trials_with_draft_drafts_rules_the_library_then_uses(client: TestClient, library: Path) -> None:
+    listing = (TRIAL_FIXTURES / "listing_synthetic.txt").read_bytes()
+    response = client.post(
+        "/trials", params={"draft": "true"}, content=listing, headers=AUTH | {"content-type": "text/plain"}
+    )
+    assert response.status_code == 201, response.text
+    [line] = response.json()["drafted"]
+    assert line.startswith("NCT90000009: drafted")
+    assert (library / "rules" / "NCT90000009.rules.yaml").is_file()
+    detail = client.get("/trials/NCT90000009", headers=AUTH).json()
+    assert detail["coverage"]["computable"] > 0
+
+
 def test_post_trials_rejects_what_is_not_a_trial(client: TestClient) -> None:
     body = (TRIAL_FIXTURES / "not_a_study.json").read_bytes()
     response = client.post(

@@ -22,9 +22,10 @@ from trialmatch.api.problems import Problem, request_id
 from trialmatch.api.security import SessionStore, require_token
 from trialmatch.api.service import Settings
 from trialmatch.engine.answers import SiteAnswers
-from trialmatch.errors import InputError, LibraryError
+from trialmatch.errors import InputError, LibraryError, RuleError
 from trialmatch.reports.trials import annotations_for, trial_json
 from trialmatch.rules.catalog import Coverage, TrialRules
+from trialmatch.rules.drafting.library import draft_into_library
 from trialmatch.trials.model import Trial
 
 Token = Annotated[str, Depends(require_token)]
@@ -109,6 +110,16 @@ def import_trials(settings: Settings, body: bytes, name: str) -> list[Trial]:
             ) from exc
 
 
+def draft_rules(settings: Settings, trial: Trial) -> str:
+    """Draft rules for an imported trial into the server's library; says what was done (or why not)."""
+    try:
+        return draft_into_library(service.library(settings), trial)
+    except (LibraryError, RuleError) as exc:
+        raise Problem(
+            503, f"{trial.trial_id} was imported, but its rules could not be drafted: {exc}", slug="draft"
+        ) from exc
+
+
 def _api_routes(app: FastAPI) -> None:
     @app.get("/health", tags=["service"])
     def health() -> dict[str, str]:
@@ -160,20 +171,22 @@ def _api_routes(app: FastAPI) -> None:
         openapi_extra={"requestBody": _TRIAL_BODY},
     )
     async def post_trial(
-        request: Request, filename: Annotated[str | None, Query(description="Name to keep the record under")] = None
+        request: Request,
+        filename: Annotated[str | None, Query(description="Name to keep the record under")] = None,
+        draft: Annotated[bool, Query(description="Draft rules for trials nobody has curated")] = False,
     ) -> dict[str, Any]:
-        """Import a ClinicalTrials.gov v2 JSON study or a trial page's text into the library."""
+        """Import a ClinicalTrials.gov v2 JSON study or a trial page's text into the library (and draft rules)."""
         media_type = _media_type(request)
         if media_type not in (*_JSON_TYPES, "text/plain"):
             raise Problem(
                 415, "send application/json (CT.gov v2 study) or text/plain (trial page text)", slug="media-type"
             )
-        trials = import_trials(request.app.state.settings, await request.body(), _upload_name(filename, media_type))
-        return {
-            "imported": [
-                {"trial_id": t.trial_id, "inclusion": t.counts()[0], "exclusion": t.counts()[1]} for t in trials
-            ]
-        }
+        settings = request.app.state.settings
+        trials = import_trials(settings, await request.body(), _upload_name(filename, media_type))
+        imported = [{"trial_id": t.trial_id, "inclusion": t.counts()[0], "exclusion": t.counts()[1]} for t in trials]
+        if not draft:
+            return {"imported": imported}
+        return {"imported": imported, "drafted": [draft_rules(settings, t) for t in trials]}
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_token)])
     def openapi(request: Request) -> dict[str, Any]:
