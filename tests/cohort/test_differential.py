@@ -42,7 +42,7 @@ def continuous_rules() -> st.SearchStrategy[r.Condition]:
     )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(people=records(drugs=7), rules=st.lists(continuous_rules(), min_size=1, max_size=4))
 def test_continuous_exposure_runs_match_the_evaluator(
     tmp_path_factory: pytest.TempPathFactory, people: list[PatientRecord], rules: list[r.Condition]

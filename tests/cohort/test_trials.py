@@ -84,7 +84,9 @@ def test_synth_fhir_ingests_cleanly_and_screens_as_per_patient(tmp_path: Path) -
     manifest = ingest([fhir], tmp_path / "store", AS_OF, store_calls(trial_rules(trials)), workers=1)
     assert (manifest.patients_stored, manifest.records_rejected) == (60, 0)
     assert_store_screens_as_records(tmp_path / "store", tmp_path / "out", trials, records, AS_OF)
-    with (tmp_path / "out/feasibility.csv").open(newline="") as f:
+    ran = runner.invoke(app, ["screen", str(tmp_path / "store"), "--out", str(tmp_path / "cli")])
+    assert ran.exit_code == 0, ran.output
+    with (tmp_path / "cli/feasibility.csv").open(newline="") as f:
         steps = list(csv.DictReader(f))
     for bound in trials:  # not degenerate: each trial excludes someone; its first criterion keeps someone
         own = [s for s in steps if s["trial_id"] == bound.trial.trial_id]
