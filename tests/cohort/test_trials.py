@@ -88,6 +88,6 @@ def test_synth_fhir_ingests_cleanly_and_screens_as_per_patient(tmp_path: Path) -
     assert ran.exit_code == 0, ran.output
     with (tmp_path / "cli/feasibility.csv").open(newline="") as f:
         steps = list(csv.DictReader(f))
-    for bound in trials:  # not degenerate: each trial excludes someone; its first criterion keeps someone
-        own = [s for s in steps if s["trial_id"] == bound.trial.trial_id]
-        assert sum(int(s["excluded"]) > 0 for s in own) >= 1 and int(own[0]["remaining_after"]) > 0
+    excluding = {(s["trial_id"], s["criterion_id"]) for s in steps if int(s["excluded"]) > 0}
+    assert len(excluding) >= 3  # not degenerate: several criteria exclude patients
+    assert all(int(s["remaining_after"]) > 0 for s in steps if s["step"] == "1")

@@ -17,9 +17,11 @@ from typing import Any
 from trialmatch.cohort.calls import Call, parse_key
 from trialmatch.engine.history import Episode, condition_episode, event_episode
 from trialmatch.engine.measurements import _category, measured_value
+from trialmatch.errors import UnitError
 from trialmatch.patients import derive
 from trialmatch.patients.derive.base import Context, DerivedValue
 from trialmatch.patients.model import ConditionFact, Lesion, Measurement, MedicationFact, PatientRecord, ProcedureFact
+from trialmatch.patients.units import convert
 from trialmatch.rules.concepts import ConceptLibrary
 
 Row = dict[str, Any]
@@ -81,14 +83,15 @@ def _measurement_rows(pid: str, measurements: Iterable[Measurement], library: Co
     rows: list[Row] = []
     for m in measurements:
         value = measured_value(m)
+        number, unit, high = _canonical(m, library)
         base = {
             "patient_id": pid,
             "fact_concept": m.concept,
-            "value": m.value,
+            "value": number,
             "value_text": m.value_text,
             "category": None if value is None else _category(value),
-            "unit": m.unit,
-            "high": m.high,
+            "unit": unit,
+            "high": high,
             "date": m.date,
             "status": m.status,
             "implausible": "implausible" in m.flags,
@@ -96,6 +99,20 @@ def _measurement_rows(pid: str, measurements: Iterable[Measurement], library: Co
         }
         rows.extend({**base, "concept": c} for c in with_ancestors(m.concept, library))
     return rows
+
+
+def _canonical(m: Measurement, library: ConceptLibrary) -> tuple[float | None, str | None, float | None]:
+    """Value and high in the concept's canonical unit, as the evaluator converts them (as recorded if it cannot)."""
+    if m.value is None or m.unit is None or m.concept is None or m.concept not in library.ids():
+        return m.value, m.unit, m.high
+    concept = library.get(m.concept)
+    if concept.unit is None or concept.unit == m.unit:
+        return m.value, m.unit, m.high
+    try:
+        high = None if m.high is None else convert(m.high, m.unit, concept.unit, concept.molar_mass)
+        return convert(m.value, m.unit, concept.unit, concept.molar_mass), concept.unit, high
+    except UnitError:
+        return m.value, m.unit, m.high
 
 
 def _event_rows(
