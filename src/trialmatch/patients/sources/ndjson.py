@@ -2,9 +2,10 @@
 with mixed types), one resource per line.
 
 Memory stays bounded by the largest patient, not the export: a first pass reads each line once and keeps
-only its byte offset, under the patient it belongs to and under its ``Type/id``; a second pass reads one
-patient's lines back by offset, builds the record and lets them go. References to shared resources
-(Medication, Specimen) are read by offset when a converter asks for them.
+only its byte offset, under the patient it belongs to and under its ``Type/id``, in a temporary SQLite
+database on disk (:mod:`ndjson_store`); a second pass reads one patient's lines back by offset, builds the
+record and lets them go. References to shared resources (Medication, Specimen) are looked up in the database
+and read by offset when a converter asks for them.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources.fhir_index import patient_reference, typed_key
 from trialmatch.patients.sources.fhir_record import LOOKUP_TYPES, build_record, unowned_action
 from trialmatch.patients.sources.fhir_values import JSON, as_str, label
+from trialmatch.patients.sources.ndjson_store import Location, LocationStore
 from trialmatch.rules.concepts import ConceptLibrary
-
-Location = tuple[int, int]
-"""(file number, byte offset of the line)."""
 
 
 def ndjson_files(folder: Path) -> list[Path]:
@@ -39,8 +38,7 @@ class LineIndex:
     """Where each resource's line is: per patient, and by ``Type/id`` for references."""
 
     files: Sequence[Path]
-    by_patient: dict[str, list[Location]] = field(default_factory=dict)
-    by_key: dict[str, Location] = field(default_factory=dict)
+    store: LocationStore = field(default_factory=LocationStore)
     handles: list[BinaryIO] = field(default_factory=list)
 
     def scan(self, problems: list[InputProblem]) -> None:
@@ -51,6 +49,7 @@ class LineIndex:
                 for line_no, line in enumerate(handle, start=1):
                     self._index_line(number, offset, line, f"{path.name} line {line_no}", problems)
                     offset += len(line)
+        self.store.finish()
 
     def _index_line(self, number: int, offset: int, line: bytes, where: str, problems: list[InputProblem]) -> None:
         if not line.strip():
@@ -59,12 +58,9 @@ class LineIndex:
         if resource is None:
             problems.append(InputProblem(source=where, problem="not a JSON FHIR resource", action="rejected"))
             return
-        location = (number, offset)
-        self.by_key[label(resource)] = location
         owner = _owner(resource)
-        if owner is not None:
-            self.by_patient.setdefault(owner, []).append(location)
-        elif resource.get("resourceType") not in LOOKUP_TYPES:
+        self.store.add(label(resource), owner, (number, offset))
+        if owner is None and resource.get("resourceType") not in LOOKUP_TYPES:
             problems.append(
                 InputProblem(
                     source=f"{where} ({label(resource)})",
@@ -80,7 +76,7 @@ class LineIndex:
     def resolve(self, reference: str) -> JSON | None:
         """A referenced resource, read back by offset."""
         key = typed_key(reference)
-        location = self.by_key.get(key) if key else None
+        location = self.store.location(key) if key else None
         return self.load(location) if location else None
 
     def read_line(self, location: Location) -> bytes:
@@ -92,10 +88,11 @@ class LineIndex:
         return handle.readline()
 
     def close(self) -> None:
-        """Close the files the second pass opened."""
+        """Close the files the second pass opened and delete the location database."""
         for handle in self.handles:
             handle.close()
         self.handles = []
+        self.store.close()
 
 
 def _parse(line: bytes) -> JSON | None:
@@ -120,10 +117,10 @@ def read_ndjson(
 ) -> Iterator[PatientRecord]:
     """The patients of NDJSON files, one at a time, in order of first appearance."""
     index = LineIndex(files)
-    index.scan(problems)
     sources = tuple(str(p) for p in files)
     try:
-        for patient_id, locations in index.by_patient.items():
+        index.scan(problems)
+        for patient_id, locations in index.store.patients():
             resources = [index.load(loc) for loc in locations]
             yield build_record(patient_id, resources, index, library, sources)
     finally:
