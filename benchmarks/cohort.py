@@ -30,9 +30,16 @@ from trialmatch.commands.trial_selection import select
 from trialmatch.engine.answers import SiteAnswers
 from trialmatch.engine.screening import screen_trial
 from trialmatch.patients.sources import read_patients
+from trialmatch.rules.ast import Condition
+from trialmatch.rules.catalog import TrialRules
 
 AS_OF = dt.date(2025, 1, 15)
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "src/trialmatch/data/patients/examples").glob("ex-*.json"))
+
+
+def _rules(trials: list[TrialRules]) -> list[Condition]:
+    """Every rule of the trials (the derived facts a store must hold for them)."""
+    return [x for b in trials for c in b.trial.all_criteria() if (x := b.rule_for(c.id)) is not None]
 
 
 def per_patient_seconds(rounds: int = 5) -> float:
@@ -50,7 +57,7 @@ def per_patient_seconds(rounds: int = 5) -> float:
 def cohort_seconds(patients: int, folder: Path) -> float:
     """Seconds for ``cohort screen`` over a synthetic store of ``patients`` (store writing not counted)."""
     trials, _ = select([], None)
-    write_store(generate(patients, 1, AS_OF), folder / "store")
+    write_store(generate(patients, 1, AS_OF), folder / "store", store_calls(_rules(trials)))
     start = time.perf_counter()
     screen_store(folder / "store", trials, folder / "out")
     return time.perf_counter() - start
@@ -73,9 +80,8 @@ def main(sizes: list[int]) -> None:
 def ingest_child(fhir: str, out: str) -> None:
     """In a fresh process: ingest the NDJSON folder with one worker; print seconds and peak RSS (MiB) as JSON."""
     trials, _ = select([], None)
-    rules = [x for b in trials for c in b.trial.all_criteria() if (x := b.rule_for(c.id)) is not None]
     start = time.perf_counter()
-    manifest = ingest([Path(fhir)], Path(out), AS_OF, store_calls(rules), workers=1)
+    manifest = ingest([Path(fhir)], Path(out), AS_OF, store_calls(_rules(trials)), workers=1)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
     print(json.dumps({"patients": manifest.patients_stored, "seconds": seconds, "peak_mib": peak}))

@@ -14,7 +14,7 @@ from sqlglot import exp
 from trialmatch.cohort.compiler import Compiler
 from trialmatch.cohort.dialects import DIALECTS, CompileError
 from trialmatch.cohort.engines import DuckDBEngine
-from trialmatch.cohort.facts import Calls
+from trialmatch.cohort.calls import Calls
 from trialmatch.cohort.ingest import ingest, store_calls, store_records
 from trialmatch.cohort.plan import Column, TrialQuery
 from trialmatch.cohort.screen import check_as_of

@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from trialmatch.rules import ast as r
 from trialmatch.rules.vocabulary import DERIVED, Scope, lookup
 
 Call = tuple[str, str]
 """(name, canonical argument key), e.g. ``("her2", "specimen=latest")``."""
+
+
+@dataclass(frozen=True)
+class Calls:
+    """The derived calls a store holds, per scope, and the concepts whose latest reading sits beside the patient."""
+
+    patient: frozenset[Call]
+    lesion: frozenset[Call]
+    latest: frozenset[str] = frozenset()
 
 
 def args_key(name: str, args: Iterable[tuple[str, str]]) -> str:

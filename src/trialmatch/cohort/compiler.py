@@ -13,16 +13,16 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlglot import exp
 
 from trialmatch.cohort import relations as rel
 from trialmatch.cohort import runs
 from trialmatch.cohort import status as st
-from trialmatch.cohort.calls import args_key
+from trialmatch.cohort.calls import Call, Calls, args_key
 from trialmatch.cohort.dialects import CompileError, Dialect
-from trialmatch.cohort.facts import Calls
-from trialmatch.cohort.tables import EVENT_TABLES
+from trialmatch.cohort.tables import EVENT_TABLES, derived_column, latest_column
 from trialmatch.engine.logic import Status
 from trialmatch.engine.measurements import _category
 from trialmatch.errors import ConceptError, UnitError
@@ -43,6 +43,24 @@ _NUMERIC: dict[str, type[exp.Binary]] = {
 
 
 @dataclass
+class Group:
+    """Leaves read from one store table, computed together: one aggregate column each, one GROUP BY scan."""
+
+    table: str
+    alias: str
+    columns: dict[object, tuple[str, exp.Expr]] = field(default_factory=dict)
+
+    def relation(self) -> exp.Select:
+        """``SELECT pk, aggregates FROM table AS f GROUP BY pk``."""
+        aggregates = [exp.alias_(agg, name, quoted=True) for name, agg in self.columns.values()]
+        return (
+            exp.select(rel.col(rel.KEY, "f"), *aggregates)
+            .from_(rel.table(self.table, "f"))
+            .group_by(rel.col(rel.KEY, "f"))
+        )
+
+
+@dataclass
 class Frame:
     """What a condition is evaluated on: the patient (``p``) or a lesion (``l``), with its joined leaves."""
 
@@ -50,13 +68,24 @@ class Frame:
     keys: tuple[str, ...]
     joins: list[tuple[exp.Subquery, exp.Expr]] = field(default_factory=list)
     aliases: dict[object, str] = field(default_factory=dict)
+    groups: dict[str, Group] = field(default_factory=dict)
+
+    def snapshot(self) -> Frame:
+        """A copy to restore when a criterion fails to compile (its leaves must not stay joined)."""
+        groups = {k: Group(g.table, g.alias, dict(g.columns)) for k, g in self.groups.items()}
+        return Frame(self.alias, self.keys, list(self.joins), dict(self.aliases), groups)
 
     def select(self, base: str, columns: list[exp.Expr]) -> exp.Select:
         """``SELECT keys, columns FROM base LEFT JOIN leaves``."""
         query = exp.select(*(rel.col(k, self.alias) for k in self.keys), *columns)
-        query = query.from_(rel.table(base, self.alias))
-        for subquery, on in self.joins:
-            query = query.join(subquery, on=on, join_type="left")
+        query = query.from_(rel.table(base, self.alias), copy=False)
+        joins = [*self.joins]
+        for group in self.groups.values():
+            if group.columns:
+                on = rel.keys_equal(self.alias, group.alias, (rel.KEY,))
+                joins.append((group.relation().subquery(group.alias, copy=False), on))
+        for subquery, on in joins:
+            query = query.join(subquery, on=on, join_type="left", copy=False)
         return query
 
 
@@ -83,16 +112,29 @@ class Compiler:
             raise CompileError(f"the SQL compiler has no visitor for rule node '{type(node).__name__}'")
         return visitor(node)
 
+    def _name(self, prefix: str) -> str:
+        self.counter[0] += 1
+        return f"{prefix}{self.counter[0]}"
+
     def leaf(self, key: object, relation: exp.Select, keys: tuple[str, ...]) -> str:
         """Join a leaf relation to the current frame once; its alias."""
         frame = self.frame
         if key not in frame.aliases:
-            self.counter[0] += 1
-            alias = f"x{self.counter[0]}"
+            alias = self._name("x")
             on = rel.keys_equal(frame.alias, alias, keys)
             frame.joins.append((relation.subquery(alias, copy=False), on))
             frame.aliases[key] = alias
         return frame.aliases[key]
+
+    def aggregate(self, table: str, key: object, make: Callable[[], exp.Expr]) -> exp.Column:
+        """A per-patient aggregate over ``table`` (rows aliased ``f``), computed in the table's group; its column."""
+        frame = self.frame
+        group = frame.groups.get(table)
+        if group is None:
+            group = frame.groups[table] = Group(table, self._name("g"))
+        if key not in group.columns:
+            group.columns[key] = (self._name("a"), make())
+        return rel.col(group.columns[key][0], group.alias)
 
     # ---------------------------------------------------------------------------------------------------------
     # Logic
@@ -122,16 +164,30 @@ class Compiler:
     def visit_Has(self, node: r.Has) -> exp.Expr:
         if node.setting is not None and node.setting != "metastatic":
             raise CompileError(f"Has: drug setting '{node.setting}' is not supported (only 'metastatic')")
-        rows = rel.matching_events(EVENT_TABLES[node.domain], node.concept, node.exceptions, node.setting is not None)
         timing = node.timing
-        if timing.mode == "continuous":
-            if timing.duration is None:
-                raise CompileError(f"Has: timing 'continuous' needs a duration for {node.domain} '{node.concept}'")
+        if timing.mode == "continuous" and timing.duration is None:
+            raise CompileError(f"Has: timing 'continuous' needs a duration for {node.domain} '{node.concept}'")
+        rank, combine_all = (None, False) if timing.mode == "continuous" else self._episode_rank(node)
+        if rank is not None and not node.exceptions and node.setting is None and self.frame.alias == "p":
+            return self._grouped_has(node, rank, combine_all)
+        rows = rel.matching_events(EVENT_TABLES[node.domain], node.concept, node.exceptions, node.setting is not None)
+        if rank is None:
+            assert timing.duration is not None
             relation = runs.continuous(node.domain, rows, timing.duration, timing.max_gap, self.as_of)
         else:
-            rank, combine_all = self._episode_rank(node)
             relation = rel.has(node.domain, rows, rank, combine_all)
-        return rel.col("status", self.leaf(("has", node), relation, ("patient_id",)))
+        return rel.col("status", self.leaf(("has", node), relation, (rel.KEY,)))
+
+    def _grouped_has(self, node: r.Has, rank: exp.Expr, combine_all: bool) -> exp.Expr:
+        """The common case (no exceptions, no setting, patient frame): one aggregate in the domain's group."""
+
+        def combined() -> exp.Expr:
+            matching = exp.EQ(this=rel.col("concept", "f"), expression=rel.text(node.concept))
+            picked = exp.Case().when(matching, rank)
+            return exp.Min(this=picked) if combine_all else exp.Max(this=picked)
+
+        best = self.aggregate(EVENT_TABLES[node.domain], ("has", node), combined)
+        return rel.has_status(rel.col(f"n_{node.domain}", "p"), best)
 
     def _episode_rank(self, node: r.Has) -> tuple[exp.Expr, bool]:
         """Each episode's status as a rank (not_met 0 < unknown 1 < met 2); ``before`` combines with MIN."""
@@ -174,7 +230,8 @@ class Compiler:
     # ---------------------------------------------------------------------------------------------------------
     # Derived facts
 
-    def _derived_alias(self, name: str, args: tuple[tuple[str, str], ...], want_bool: bool) -> tuple[str, str | None]:
+    def _derived_call(self, name: str, args: tuple[tuple[str, str], ...], want_bool: bool) -> tuple[Call, str | None]:
+        """A derived call the store holds, usable here (as a flag or a value); the call and its canonical unit."""
         spec = lookup(name)
         if spec is None:
             raise CompileError(f"unknown derived name '{name}'")
@@ -187,12 +244,11 @@ class Compiler:
         held = self.calls.lesion if lesion else self.calls.patient
         if (name, key) not in held:
             raise CompileError(f"the facts store holds no derived '{name}({key})'; re-ingest with the trial's rules")
-        keys = ("patient_id", "lesion_id") if lesion else ("patient_id",)
-        return self.leaf(("derived", name, key), rel.derived(name, key, lesion), keys), spec.unit
+        return (name, key), spec.unit
 
     def visit_Flag(self, node: r.Flag) -> exp.Expr:
-        alias, _ = self._derived_alias(node.name, node.args, want_bool=True)
-        return st.from_bool(rel.col("value_bool", alias))
+        call, _ = self._derived_call(node.name, node.args, want_bool=True)
+        return st.from_bool(rel.col(derived_column(call, "bool"), self.frame.alias))
 
     # ---------------------------------------------------------------------------------------------------------
     # Comparisons
@@ -202,8 +258,14 @@ class Compiler:
         if isinstance(value, r.CountLesions):
             return self._count(value, node.op, node.threshold)
         if isinstance(value, r.Derived):
-            alias, canon = self._derived_alias(value.name, value.args, want_bool=False)
-            return self._judge(alias, "value_num", None, node, canon, None)
+            call, canon = self._derived_call(value.name, value.args, want_bool=False)
+            parts = {"value": "num", "category": "cat", "unit": "unit"}
+            alias = self.frame.alias
+
+            def derived(part: str) -> exp.Expr | None:
+                return rel.col(derived_column(call, parts[part]), alias) if part in parts else None
+
+            return self._judge(derived, node, canon, None)
         if isinstance(value, r.Latest | r.Extreme):
             return self._measured(value, node)
         raise CompileError(f"the SQL compiler has no reader for value node '{type(value).__name__}'")
@@ -214,50 +276,88 @@ class Compiler:
         except ConceptError as exc:
             raise CompileError(f"{type(value).__name__}: {exc}") from exc
         start = window_start(self.as_of, value.within) if value.within is not None else None
-        if isinstance(value, r.Latest):
-            relation = rel.latest(value.concept, self.as_of, start)
+        if isinstance(value, r.Latest) and value.concept in self.calls.latest and self.frame.alias == "p":
+
+            def part(name: str) -> exp.Expr | None:
+                return _in_window(rel.col(latest_column(value.concept, name), "p"), value.concept, start)
+
+        elif isinstance(value, r.Latest):
+
+            def part(name: str) -> exp.Expr | None:
+                read = partial(rel.latest_part, value.concept, self.as_of, start, name)
+                return self.aggregate("measurements", ("latest", value, name), read)
+
         else:
             relation = rel.extreme(value.function, value.concept, self.as_of, start)
-        alias = self.leaf((type(value).__name__, value), relation, ("patient_id",))
-        return self._judge(alias, "value", "high", node, concept.unit, concept.molar_mass)
+            alias = self.leaf((type(value).__name__, value), relation, (rel.KEY,))
+
+            def part(name: str) -> exp.Expr | None:
+                return rel.col(name, alias)
+
+        return self._judge(part, node, concept.unit, concept.molar_mass)
 
     def _judge(
-        self, alias: str, number: str, high: str | None, node: r.Compare, canon: str | None, molar: float | None
+        self, part: Callable[[str], exp.Expr | None], node: r.Compare, canon: str | None, molar: float | None
     ) -> exp.Expr:
+        """The comparison's status over a value's parts (``value``, ``category``, ``unit``, ``high``)."""
         threshold, op = node.threshold, node.op
         if isinstance(threshold, r.Category | r.CategorySet):
-            return _category_status(rel.col("category", alias), op, threshold)
+            return _category_status(_present(part("category")), op, threshold)
         if op not in _NUMERIC:
             raise CompileError(f"Compare: operator '{op}' needs a set of categories, not a number")
-        v = rel.col(number, alias)
+        v = _present(part("value"))
         if isinstance(threshold, r.UlnMultiple):
+            high = part("high")
             if high is None:
                 return st.literal(Status.UNKNOWN)
-            limit: exp.Expr = exp.Mul(this=st.num(float(threshold.factor)), expression=rel.col(high, alias))
+            limit: exp.Expr = exp.Mul(this=st.num(float(threshold.factor)), expression=high)
         else:
-            limit = _limit(rel.col("unit", alias), threshold, canon, molar)
+            limit = _limit(_present(part("unit")), threshold, canon, molar)
         return st.from_bool(_NUMERIC[op](this=_snap(v, limit), expression=limit))
 
     def _count(self, value: r.CountLesions, op: str, threshold: r.Threshold) -> exp.Expr:
         if not isinstance(threshold, r.Quantity) or threshold.unit is not None or op not in _NUMERIC:
             raise CompileError("Compare: count_lesions can only be compared with a plain number in SQL")
+        if value.where is None and self.frame.alias == "p":  # every lesion counts: the patient's own count
+            lo, count = rel.col("n_lesion", "p"), rel.col("n_lesion", "p")
+            hi: exp.Expr = rel.col("n_lesion", "p")
+        else:
+            alias = self._lesion_counts(value.where)
+            lo = rel.col("met", alias)
+            hi = exp.Add(this=lo.copy(), expression=rel.col("open", alias))
+            count = rel.col("n_lesion", alias)
+        known = exp.GT(this=count, expression=st.num(0))
+        return exp.Case().when(known, _range_status(lo, hi, op, threshold.value))
+
+    def _lesion_counts(self, where: r.Condition | None) -> str:
+        """Join the per-patient lesion counts (met and undecided under ``where``); their alias."""
         statuses = None
-        if value.where is not None:
-            self.frames.append(Frame("l", ("patient_id", "lesion_id")))
+        if where is not None:
+            self.frames.append(Frame("l", (rel.KEY, "lesion_id")))
             try:
-                where = self.visit(value.where)
-                statuses = self.frame.select("lesions", [exp.alias_(where, "s", quoted=True)])
+                condition = self.visit(where)
+                statuses = self.frame.select("lesions", [exp.alias_(condition, "s", quoted=True)])
             finally:
                 self.frames.pop()
-        alias = self.leaf(("count", value), rel.lesion_counts(statuses), ("patient_id",))
-        lo = rel.col("met", alias)
-        hi = exp.Add(this=lo.copy(), expression=rel.col("open", alias))
-        known = exp.GT(this=rel.col("n_lesion", alias), expression=st.num(0))
-        return exp.Case().when(known, _range_status(lo, hi, op, threshold.value))
+        return self.leaf(("count", where), rel.lesion_counts(statuses), (rel.KEY,))
 
     def compile(self, rule: r.Condition) -> exp.Expr:
         """The status expression of a whole rule in the patient frame."""
         return self.visit(rule)
+
+
+def _in_window(column: exp.Expr, concept: str, start: dt.date | None) -> exp.Expr:
+    """A part of a pivoted latest reading, NULL when the reading is older than the window's start."""
+    if start is None:
+        return column
+    recent = exp.GTE(this=rel.col(latest_column(concept, "date"), "p"), expression=rel.day(start))
+    return exp.Case().when(recent, column)
+
+
+def _present(column: exp.Expr | None) -> exp.Expr:
+    if column is None:
+        raise CompileError("Compare: the value has no such part")
+    return column
 
 
 def _snap(value: exp.Expr, limit: exp.Expr) -> exp.Expr:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from trialmatch.cohort.store import table_path
-from trialmatch.cohort.tables import SCHEMAS
+from trialmatch.cohort.tables import TABLES
 from trialmatch.errors import InputError
 
 
@@ -43,7 +43,7 @@ class DuckDBEngine:
         self.con = duckdb.connect()
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
-        for name in SCHEMAS:
+        for name in TABLES:
             pattern = str(table_path(store, name) / "*.parquet")
             scan = exp.select("*").from_(exp.func("read_parquet", exp.Literal.string(pattern)))
             view = exp.Create(this=exp.to_table(name, quoted=True), kind="VIEW", expression=scan, replace=True)
@@ -75,7 +75,7 @@ class SparkEngine:
         except ImportError as exc:
             raise InputError("the Spark engine needs the 'spark' extra: pip install 'trialmatch[spark]'") from exc
         self.spark = session or SparkSession.builder.master("local[*]").appName("trialmatch-cohort").getOrCreate()
-        for name in SCHEMAS:
+        for name in TABLES:
             self.spark.read.parquet(str(table_path(store, name))).createOrReplaceTempView(name)
 
     def materialize(self, sql: str, name: str) -> None:

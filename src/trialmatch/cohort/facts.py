@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from trialmatch.cohort.calls import Call, parse_key
+from trialmatch.cohort.calls import Call, Calls, parse_key
+from trialmatch.cohort.tables import LATEST_PARTS, derived_column, derived_parts, latest_column
 from trialmatch.engine.history import Episode, condition_episode, event_episode
 from trialmatch.engine.measurements import _category, measured_value
 from trialmatch.errors import UnitError
@@ -38,27 +39,31 @@ class PatientRows:
         self.tables.setdefault(table, []).extend(rows)
 
 
-@dataclass(frozen=True)
-class Calls:
-    """The derived calls a store holds, per scope."""
-
-    patient: frozenset[Call]
-    lesion: frozenset[Call]
-
-
-def patient_rows(record: PatientRecord, as_of: dt.date, library: ConceptLibrary, calls: Calls) -> PatientRows:
-    """Every row the store keeps for ``record`` at ``as_of``."""
+def patient_rows(record: PatientRecord, key: int, as_of: dt.date, library: ConceptLibrary, calls: Calls) -> PatientRows:
+    """Every row the store keeps for ``record`` (integer key ``key``) at ``as_of``."""
     ctx = Context.build(record, as_of, library.is_a)
     pid = record.patient_id
     rows = PatientRows()
-    rows.add("patients", [_counts(ctx)])
-    rows.add("measurements", _measurement_rows(pid, record.measurements, library))
+    latest = _latest(ctx, library)
+    values = {**_derived_values(record, as_of, library, calls.patient), **_latest_values(latest, calls.latest, library)}
+    rows.add("patients", [{**_counts(ctx), **values}])
+    rows.add("measurements", _measurement_rows(pid, record.measurements, latest, library))
     rows.add("conditions", _event_rows(pid, [(f, (f.concept,)) for f in ctx.conditions], library))
     rows.add("medications", _event_rows(pid, [(f, f.concepts) for f in ctx.medications], library))
     rows.add("procedures", _event_rows(pid, [(f, (f.concept,)) for f in ctx.procedures], library))
-    rows.add("lesions", [{"patient_id": pid, "lesion_id": le.id, "source": le.source} for le in record.lesions])
-    rows.add("derived", _derived_rows(record, as_of, library, calls.patient))
-    rows.add("lesion_derived", [r for le in record.lesions for r in _lesion_rows(record, le, as_of, library, calls)])
+    lesions = [
+        {
+            "patient_id": pid,
+            "lesion_id": le.id,
+            "source": le.source,
+            **_lesion_values(record, le, as_of, library, calls),
+        }
+        for le in record.lesions
+    ]
+    rows.add("lesions", lesions)
+    for table in rows.tables.values():
+        for row in table:
+            row["pk"] = key
     return rows
 
 
@@ -79,7 +84,37 @@ def with_ancestors(concept: str | None, library: ConceptLibrary) -> list[str]:
     return [concept, *sorted(library.ancestors(concept))]
 
 
-def _measurement_rows(pid: str, measurements: Iterable[Measurement], library: ConceptLibrary) -> list[Row]:
+def _latest(ctx: Context, library: ConceptLibrary) -> dict[str, Measurement]:
+    """Per concept, the measurement ``latest`` reads at the store's as-of: the last usable one with a value
+    in the context's order (the evaluator's ``usable[-1]``), among those whose concept is-a it."""
+    found: dict[str, Measurement] = {}
+    for m in ctx.measurements:
+        if measured_value(m) is not None:
+            for concept in with_ancestors(m.concept, library):
+                found[concept] = m
+    return found
+
+
+def _latest_values(latest: dict[str, Measurement], concepts: frozenset[str], library: ConceptLibrary) -> Row:
+    """The latest reading of each concept the store pivots, in its columns (NULL without one)."""
+    row: Row = {}
+    for concept in sorted(concepts):
+        m = latest.get(concept)
+        number, unit, high = _canonical(m, library) if m is not None else (None, None, None)
+        parts = {
+            "value": number,
+            "category": None if m is None else _category(measured_value(m)),
+            "unit": unit,
+            "high": high,
+            "date": None if m is None else m.date,
+        }
+        row.update({latest_column(concept, part): parts[part] for part, _ in LATEST_PARTS})
+    return row
+
+
+def _measurement_rows(
+    pid: str, measurements: Iterable[Measurement], latest: dict[str, Measurement], library: ConceptLibrary
+) -> list[Row]:
     rows: list[Row] = []
     for m in measurements:
         value = measured_value(m)
@@ -97,7 +132,7 @@ def _measurement_rows(pid: str, measurements: Iterable[Measurement], library: Co
             "implausible": "implausible" in m.flags,
             "source": m.source,
         }
-        rows.extend({**base, "concept": c} for c in with_ancestors(m.concept, library))
+        rows.extend({**base, "concept": c, "latest": latest.get(c) is m} for c in with_ancestors(m.concept, library))
     return rows
 
 
@@ -149,35 +184,29 @@ def _episode_row(pid: str, fact_id: int, own: str | None, ep: Episode) -> Row:
     }
 
 
-def value_columns(name: str, key: str, dv: DerivedValue) -> Row:
-    """A derived value in the store's columns: number, normalized category, boolean, unit, changes_on."""
+def _value_columns(call: Call, dv: DerivedValue) -> Row:
+    """A derived value in its call's columns: the flag's boolean, or number, normalized category and unit."""
     value = dv.value
-    return {
-        "name": name,
-        "args": key,
-        "value_num": float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None,
-        "category": None if value is None else _category(value),
-        "value_bool": value if isinstance(value, bool) else None,
+    parts = {
+        "num": float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None,
+        "cat": None if value is None else _category(value),
+        "bool": value if isinstance(value, bool) else None,
         "unit": dv.unit,
-        "changes_on": dv.changes_on,
     }
+    return {derived_column(call, part): parts[part] for part, _ in derived_parts(call)}
 
 
-def _derived_rows(record: PatientRecord, as_of: dt.date, library: ConceptLibrary, calls: frozenset[Call]) -> list[Row]:
-    return [
-        {
-            "patient_id": record.patient_id,
-            **value_columns(name, key, derive.derive(name, parse_key(key), record, as_of, is_a=library.is_a)),
-        }
-        for name, key in sorted(calls)
-    ]
+def _derived_values(record: PatientRecord, as_of: dt.date, library: ConceptLibrary, calls: frozenset[Call]) -> Row:
+    row: Row = {}
+    for name, key in sorted(calls):
+        dv = derive.derive(name, parse_key(key), record, as_of, is_a=library.is_a)
+        row.update(_value_columns((name, key), dv))
+    return row
 
 
-def _lesion_rows(
-    record: PatientRecord, lesion: Lesion, as_of: dt.date, library: ConceptLibrary, calls: Calls
-) -> list[Row]:
-    out = []
+def _lesion_values(record: PatientRecord, lesion: Lesion, as_of: dt.date, library: ConceptLibrary, calls: Calls) -> Row:
+    row: Row = {}
     for name, key in sorted(calls.lesion):
         dv = derive.derive_lesion(name, parse_key(key), lesion, record, as_of, is_a=library.is_a)
-        out.append({"patient_id": record.patient_id, "lesion_id": lesion.id, **value_columns(name, key, dv)})
-    return out
+        row.update(_value_columns((name, key), dv))
+    return row

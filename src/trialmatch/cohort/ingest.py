@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from trialmatch.cohort.calls import default_calls, rule_calls
-from trialmatch.cohort.facts import Calls, patient_rows
+from trialmatch.cohort.calls import Calls, default_calls, rule_calls
+from trialmatch.cohort.facts import patient_rows
 from trialmatch.cohort.store import REJECTS, Manifest, PartWriter
+from trialmatch.cohort.tables import MEASURED_KINDS, store_schemas
 from trialmatch.errors import TrialmatchError
 from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources import read_patients
@@ -43,9 +44,18 @@ class Job:
 
     path: Path
     out: Path
-    part: str
+    number: int
     as_of: dt.date
     calls: Calls
+
+    @property
+    def part(self) -> str:
+        """The part files' name."""
+        return f"{self.number:05d}"
+
+    def key(self, n: int) -> int:
+        """The integer key of the input's ``n``-th patient: unique in the store (2**40 patients per input)."""
+        return (self.number << 40) + n
 
 
 def store_calls(rules: Iterable[r.Node]) -> Calls:
@@ -53,7 +63,9 @@ def store_calls(rules: Iterable[r.Node]) -> Calls:
     rules = list(rules)
     patient = default_calls("patient").union(*(rule_calls(x, "patient") for x in rules))
     lesion = default_calls("lesion").union(*(rule_calls(x, "lesion") for x in rules))
-    return Calls(frozenset(patient), frozenset(lesion))
+    library = default_library()
+    latest = frozenset(c for c in library.ids() if library.get(c).kind in MEASURED_KINDS)
+    return Calls(frozenset(patient), frozenset(lesion), latest)
 
 
 def ingest_one(job: Job) -> PartResult:
@@ -61,13 +73,13 @@ def ingest_one(job: Job) -> PartResult:
     library = default_library()
     result = PartResult()
     problems: list[InputProblem] = []
-    writer = PartWriter(job.out, job.part)
+    writer = PartWriter(job.out, job.part, store_schemas(job.calls))
     try:
         for record in read_patients(job.path, library=library, problems=problems):
             result.read += 1
             result.rejects.extend(_rejected(record.problems))
             try:
-                rows = patient_rows(record, job.as_of, library, job.calls)
+                rows = patient_rows(record, job.key(result.read), job.as_of, library, job.calls)
             except (TrialmatchError, ValueError) as exc:
                 result.rejected_patients += 1
                 result.rejects.append(
@@ -100,10 +112,9 @@ def ingest(
 ) -> Manifest:
     """Ingest every input into the store at ``out`` and write its manifest and rejects file."""
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [Job(path, out, f"{n:05d}", as_of, calls) for n, path in enumerate(inputs)]
+    jobs = [Job(path, out, n, as_of, calls) for n, path in enumerate(inputs)]
     manifest = Manifest(as_of=as_of, concepts_version=default_library().version)
-    manifest.derived_calls = [list(c) for c in sorted(calls.patient)]
-    manifest.lesion_calls = [list(c) for c in sorted(calls.lesion)]
+    manifest.hold(calls)
     with (out / REJECTS).open("w", newline="", encoding="utf-8") as handle:
         rejects = csv.writer(handle)
         rejects.writerow(["record", "reason"])
@@ -131,11 +142,10 @@ def store_records(records: Iterable[PatientRecord], out: Path, as_of: dt.date, c
     """Write records already in memory as a store (tests, small cohorts); every record must be storable."""
     library = default_library()
     manifest = Manifest(as_of=as_of, concepts_version=library.version, source="records")
-    manifest.derived_calls = [list(c) for c in sorted(calls.patient)]
-    manifest.lesion_calls = [list(c) for c in sorted(calls.lesion)]
-    writer = PartWriter(out, "00000")
-    for record in records:
-        for table, rows in patient_rows(record, as_of, library, calls).tables.items():
+    manifest.hold(calls)
+    writer = PartWriter(out, "00000", store_schemas(calls))
+    for n, record in enumerate(records):
+        for table, rows in patient_rows(record, n, as_of, library, calls).tables.items():
             writer.add(table, rows)
         manifest.patients_read += 1
         manifest.patients_stored += 1

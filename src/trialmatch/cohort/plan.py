@@ -17,9 +17,9 @@ from sqlglot import exp
 
 from trialmatch.cohort import relations as rel
 from trialmatch.cohort import status as st
-from trialmatch.cohort.compiler import Compiler, Frame
+from trialmatch.cohort.calls import Calls
+from trialmatch.cohort.compiler import Compiler
 from trialmatch.cohort.dialects import CompileError, Dialect
-from trialmatch.cohort.facts import Calls
 from trialmatch.engine.logic import Status
 from trialmatch.rules.catalog import TrialRules
 from trialmatch.rules.concepts import ConceptLibrary
@@ -124,7 +124,7 @@ def compile_trial(
     for n, criterion in enumerate(bound.trial.criteria):
         name = f"c{n}"
         inclusion = criterion.type is CriterionType.INCLUSION
-        frame = Frame("p", ("patient_id",), list(compiler.frame.joins), dict(compiler.frame.aliases))
+        frame = compiler.frame.snapshot()
         try:
             status = _criterion(compiler, bound, criterion)
         except CompileError as exc:

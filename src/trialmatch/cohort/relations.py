@@ -16,6 +16,7 @@ from trialmatch.cohort.status import MET, NOT_MET, REVIEW, num
 
 _DROPPED_MEASUREMENT = ("cancelled", "entered-in-error", "registered")  # as base.Context drops them
 RANK_MET, RANK_UNKNOWN, RANK_NOT_MET = 2, 1, 0
+KEY = "pk"  # the store's integer patient key: every table has it, and joins and groupings use it
 
 
 def col(name: str, table: str | None = None) -> exp.Column:
@@ -46,27 +47,44 @@ def keys_equal(left: str, right: str, keys: Sequence[str]) -> exp.Expr:
     return pairs[0] if len(pairs) == 1 else exp.And(this=pairs[0], expression=keys_equal(left, right, keys[1:]))
 
 
-def measurements(concept: str, as_of: dt.date, start: dt.date | None, numeric: bool) -> exp.Select:
-    """Usable measurements of a concept (or narrower ones) in the window: dated, not dropped, plausible."""
+def usable(concept: str, as_of: dt.date, start: dt.date | None, numeric: bool, alias: str) -> exp.Expr:
+    """A measurement row of a concept (or narrower one) in the window: dated, not dropped, plausible, valued."""
     where = [
-        exp.EQ(this=col("concept", "m"), expression=text(concept)),
-        exp.LTE(this=col("date", "m"), expression=day(as_of)),
-        exp.Not(this=exp.In(this=col("status", "m"), expressions=[text(s) for s in _DROPPED_MEASUREMENT])),
-        exp.Not(this=col("implausible", "m")),
-        exp.Not(this=exp.Is(this=col("value" if numeric else "category", "m"), expression=exp.null())),
+        exp.EQ(this=col("concept", alias), expression=text(concept)),
+        exp.LTE(this=col("date", alias), expression=day(as_of)),
+        exp.Not(this=exp.In(this=col("status", alias), expressions=[text(s) for s in _DROPPED_MEASUREMENT])),
+        exp.Not(this=col("implausible", alias)),
+        exp.Not(this=exp.Is(this=col("value" if numeric else "category", alias), expression=exp.null())),
     ]
     if start is not None:
-        where.append(exp.GTE(this=col("date", "m"), expression=day(start)))
-    return exp.select("*").from_(table("measurements", "m")).where(exp.and_(*where))
+        where.append(exp.GTE(this=col("date", alias), expression=day(start)))
+    return exp.and_(*where)
+
+
+def measurements(concept: str, as_of: dt.date, start: dt.date | None, numeric: bool) -> exp.Select:
+    """Usable measurements of a concept in the window."""
+    return exp.select("*").from_(table("measurements", "m")).where(usable(concept, as_of, start, numeric, "m"))
+
+
+def latest_part(concept: str, as_of: dt.date, start: dt.date | None, part: str) -> exp.Expr:
+    """One part (value, category, unit, high) of the most recent usable value, as an aggregate over measurement
+    rows ``f``: the row flagged ``latest`` for the concept (the store marks the one the evaluator reads at its
+    as-of), if it falls in the window; the latest value overall lies outside the window only if every one does."""
+    where = [
+        exp.EQ(this=col("concept", "f"), expression=text(concept)),
+        col("latest", "f"),
+        exp.LTE(this=col("date", "f"), expression=day(as_of)),
+    ]
+    if start is not None:
+        where.append(exp.GTE(this=col("date", "f"), expression=day(start)))
+    return exp.Filter(this=exp.Max(this=col(part, "f")), expression=exp.Where(this=exp.and_(*where)))
 
 
 def pick_one(rows: exp.Select, order: Sequence[exp.Ordered]) -> exp.Select:
     """The first row per patient in ``order`` (the value the evaluator would read)."""
-    window = exp.Window(
-        this=exp.RowNumber(), partition_by=[col("patient_id")], order=exp.Order(expressions=list(order))
-    )
+    window = exp.Window(this=exp.RowNumber(), partition_by=[col(KEY)], order=exp.Order(expressions=list(order)))
     ranked = rows.select(exp.alias_(window, "rn", quoted=True))
-    columns = [col(c, "r") for c in ("patient_id", "value", "category", "unit", "high")]
+    columns = [col(c, "r") for c in (KEY, "value", "category", "unit", "high")]
     return (
         exp.select(*columns)
         .from_(ranked.subquery("r", copy=False))
@@ -82,17 +100,6 @@ def ordered(name: str, desc: bool, default: exp.Expr | None = None) -> exp.Order
     return exp.Ordered(this=term, desc=desc, nulls_first=not desc)
 
 
-def latest(concept: str, as_of: dt.date, start: dt.date | None) -> exp.Select:
-    """The most recent usable value: the largest (date, source, value or -1, text or '') key."""
-    order = [
-        ordered("date", True),
-        ordered("source", True),
-        ordered("value", True, num(-1.0)),
-        ordered("value_text", True, text("")),
-    ]
-    return pick_one(measurements(concept, as_of, start, numeric=False), order)
-
-
 def extreme(function: str, concept: str, as_of: dt.date, start: dt.date | None) -> exp.Select:
     """The lowest or highest numeric value; ties go to the oldest (Python's min/max keep the first)."""
     order = [
@@ -104,44 +111,33 @@ def extreme(function: str, concept: str, as_of: dt.date, start: dt.date | None) 
     return pick_one(measurements(concept, as_of, start, numeric=True), order)
 
 
-def derived(name: str, key: str, lesion: bool) -> exp.Select:
-    """One derived call's value per patient (or per lesion)."""
-    source = "lesion_derived" if lesion else "derived"
-    keys = ["patient_id", "lesion_id"] if lesion else ["patient_id"]
-    columns = [*keys, "value_num", "category", "value_bool", "unit"]
-    where = exp.and_(
-        exp.EQ(this=col("name", "d"), expression=text(name)), exp.EQ(this=col("args", "d"), expression=text(key))
-    )
-    return exp.select(*(col(c, "d") for c in columns)).from_(table(source, "d")).where(where)
-
-
 def matching_events(events: str, concept: str, exceptions: Sequence[str], metastatic_only: bool) -> exp.Select:
     """Facts whose concept is-a ``concept`` and is-a none of ``exceptions`` (one row per fact and concept)."""
     rows = exp.select(*(col(c, "e") for c in _EPISODE)).from_(table(events, "e"))
     rows = rows.where(exp.EQ(this=col("concept", "e"), expression=text(concept)))
     if exceptions:
         excluded = (
-            exp.select(col("patient_id"), col("fact_id"), col("fact_concept"))
+            exp.select(col(KEY), col("fact_id"), col("fact_concept"))
             .distinct()
             .from_(exp.to_table(events, quoted=True))
             .where(exp.In(this=col("concept"), expressions=[text(x) for x in exceptions]))
         )
-        on = keys_equal("e", "x", ("patient_id", "fact_id", "fact_concept"))
+        on = keys_equal("e", "x", (KEY, "fact_id", "fact_concept"))
         rows = rows.join(excluded.subquery("x", copy=False), on=on, join_type="left")
-        rows = rows.where(exp.Is(this=col("patient_id", "x"), expression=exp.null()))
+        rows = rows.where(exp.Is(this=col(KEY, "x"), expression=exp.null()))
     if metastatic_only:
         rows = _since_metastasis(rows)
     return rows
 
 
-_EPISODE = ("patient_id", "fact_id", "first_date", "last_date", "since_date", "ongoing", "status_recorded")
+_EPISODE = (KEY, "fact_id", "first_date", "last_date", "since_date", "ongoing", "status_recorded")
 METASTASIS = "condition.metastasis"
 
 
 def _since_metastasis(rows: exp.Select) -> exp.Select:
     """Keep exposures that began on/after the first dated metastasis diagnosis (none without one)."""
     first = (
-        exp.select(col("patient_id"), exp.alias_(exp.Min(this=col("first_date")), "since", quoted=True))
+        exp.select(col(KEY), exp.alias_(exp.Min(this=col("first_date")), "since", quoted=True))
         .from_(exp.to_table("conditions", quoted=True))
         .where(
             exp.and_(
@@ -149,10 +145,10 @@ def _since_metastasis(rows: exp.Select) -> exp.Select:
                 exp.Not(this=exp.Is(this=col("first_date"), expression=exp.null())),
             )
         )
-        .group_by(col("patient_id"))
+        .group_by(col(KEY))
     )
     on = exp.and_(
-        keys_equal("e", "s", ("patient_id",)),
+        keys_equal("e", "s", (KEY,)),
         exp.or_(
             exp.Is(this=col("first_date", "e"), expression=exp.null()),
             exp.GTE(this=col("first_date", "e"), expression=col("since", "s")),
@@ -165,21 +161,25 @@ def has(domain: str, rows: exp.Select, rank: exp.Expr, combine_all: bool) -> exp
     """Each patient's Has status: unknown with no facts in the domain, not_met with no match, else combined."""
     agg = exp.Min(this=rank) if combine_all else exp.Max(this=rank)
     grouped = (
-        exp.select(col("patient_id"), exp.alias_(agg, "r", quoted=True))
-        .from_(rows.subquery("f", copy=False))
-        .group_by(col("patient_id"))
+        exp.select(col(KEY), exp.alias_(agg, "r", quoted=True)).from_(rows.subquery("f", copy=False)).group_by(col(KEY))
     )
-    status = (
-        exp.Case()
-        .when(exp.EQ(this=col(f"n_{domain}", "p"), expression=num(0)), exp.null())
-        .when(exp.Is(this=col("r", "h"), expression=exp.null()), num(NOT_MET))
-        .when(exp.EQ(this=col("r", "h"), expression=num(RANK_MET)), num(MET))
-        .when(exp.EQ(this=col("r", "h"), expression=num(RANK_NOT_MET)), num(NOT_MET))
-    )
+    status = has_status(col(f"n_{domain}", "p"), col("r", "h"))
     return (
-        exp.select(col("patient_id", "p"), exp.alias_(status, "status", quoted=True))
+        exp.select(col(KEY, "p"), exp.alias_(status, "status", quoted=True))
         .from_(table("patients", "p"))
-        .join(grouped.subquery("h", copy=False), on=keys_equal("p", "h", ("patient_id",)), join_type="left")
+        .join(grouped.subquery("h", copy=False), on=keys_equal("p", "h", (KEY,)), join_type="left")
+    )
+
+
+def has_status(facts: exp.Expr, rank: exp.Expr) -> exp.Expr:
+    """A Has status from the patient's number of facts in the domain and the combined rank of its matches:
+    unknown with no facts at all, not_met with no match (closed world), else the rank's status."""
+    return (
+        exp.Case()
+        .when(exp.EQ(this=facts, expression=num(0)), exp.null())
+        .when(exp.Is(this=rank, expression=exp.null()), num(NOT_MET))
+        .when(exp.EQ(this=rank.copy(), expression=num(RANK_MET)), num(MET))
+        .when(exp.EQ(this=rank.copy(), expression=num(RANK_NOT_MET)), num(NOT_MET))
     )
 
 
@@ -187,22 +187,20 @@ def lesion_counts(statuses: exp.Select | None) -> exp.Select:
     """Per patient: lesions, met lesions and undecided (unknown or review) lesions."""
     if statuses is None:
         every = exp.alias_(col("n_lesion", "p"), "met", quoted=True)
-        return exp.select(
-            col("patient_id", "p"), col("n_lesion", "p"), every, exp.alias_(num(0), "open", quoted=True)
-        ).from_(table("patients", "p"))
+        return exp.select(col(KEY, "p"), col("n_lesion", "p"), every, exp.alias_(num(0), "open", quoted=True)).from_(
+            table("patients", "p")
+        )
     s = col("s", "t")
     met_sum = exp.Sum(this=exp.Case().when(exp.EQ(this=s, expression=num(MET)), num(1)).else_(num(0)))
     open_case = exp.or_(exp.Is(this=s, expression=exp.null()), exp.EQ(this=s, expression=num(REVIEW)))
     open_sum = exp.Sum(this=exp.Case().when(open_case, num(1)).else_(num(0)))
     grouped = (
-        exp.select(
-            col("patient_id", "t"), exp.alias_(met_sum, "met", quoted=True), exp.alias_(open_sum, "open", quoted=True)
-        )
+        exp.select(col(KEY, "t"), exp.alias_(met_sum, "met", quoted=True), exp.alias_(open_sum, "open", quoted=True))
         .from_(statuses.subquery("t", copy=False))
-        .group_by(col("patient_id", "t"))
+        .group_by(col(KEY, "t"))
     )
     return (
-        exp.select(col("patient_id", "p"), col("n_lesion", "p"), col("met", "c"), col("open", "c"))
+        exp.select(col(KEY, "p"), col("n_lesion", "p"), col("met", "c"), col("open", "c"))
         .from_(table("patients", "p"))
-        .join(grouped.subquery("c", copy=False), on=keys_equal("p", "c", ("patient_id",)), join_type="left")
+        .join(grouped.subquery("c", copy=False), on=keys_equal("p", "c", (KEY,)), join_type="left")
     )

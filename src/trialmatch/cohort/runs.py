@@ -15,7 +15,7 @@ import datetime as dt
 
 from sqlglot import exp
 
-from trialmatch.cohort.relations import col, day, keys_equal, table
+from trialmatch.cohort.relations import KEY, col, day, keys_equal, table
 from trialmatch.cohort.status import MET, NOT_MET, num
 from trialmatch.patients.derive.timewindow import shift
 from trialmatch.rules.ast import Duration
@@ -41,7 +41,7 @@ def _over(function: exp.Expr, through_current: bool) -> exp.Window:
         spec = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW")
     else:
         spec = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end=num(1), end_side="PRECEDING")
-    return exp.Window(this=function, partition_by=[col("patient_id")], order=order, spec=spec)
+    return exp.Window(this=function, partition_by=[col(KEY)], order=order, spec=spec)
 
 
 def _episodes(rows: exp.Select) -> exp.Select:
@@ -53,7 +53,7 @@ def _episodes(rows: exp.Select) -> exp.Select:
     )
     return (
         exp.select(
-            col("patient_id", "f"),
+            col(KEY, "f"),
             col("fact_id", "f"),
             col("first_date", "f"),
             col("ongoing", "f"),
@@ -92,13 +92,13 @@ def _runs_met(rows: exp.Select, duration: Duration, gap: Duration, as_of: dt.dat
     ongoing = exp.EQ(this=exp.Max(this=exp.Case().when(col("ongoing"), num(1)).else_(num(0))), expression=num(1))
     runs = (
         exp.select(
-            col("patient_id"),
+            col(KEY),
             exp.alias_(exp.Min(this=col("first_date")), "run_start", quoted=True),
             exp.alias_(ongoing, "run_ongoing", quoted=True),
             exp.alias_(exp.Max(this=col("end_date")), "run_end", quoted=True),
         )
         .from_(_islands(rows, gap).subquery("i"))
-        .group_by(col("patient_id"), col("run_id"))
+        .group_by(col(KEY), col("run_id"))
     )
     current_from = as_of - (shift(as_of, gap) - as_of)
     upto = (
@@ -109,11 +109,7 @@ def _runs_met(rows: exp.Select, duration: Duration, gap: Duration, as_of: dt.dat
         exp.GTE(this=upto, expression=plus(col("run_start"), duration)),
     )
     met = exp.Max(this=exp.Case().when(spans, num(1)).else_(num(0)))
-    return (
-        exp.select(col("patient_id"), exp.alias_(met, "met", quoted=True))
-        .from_(runs.subquery("u"))
-        .group_by(col("patient_id"))
-    )
+    return exp.select(col(KEY), exp.alias_(met, "met", quoted=True)).from_(runs.subquery("u")).group_by(col(KEY))
 
 
 def continuous(
@@ -123,9 +119,7 @@ def continuous(
     gap = max_gap or Duration(amount=0, unit="d")
     undated = exp.Max(this=exp.Case().when(exp.Is(this=col("first_date"), expression=exp.null()), num(1)).else_(num(0)))
     matched = (
-        exp.select(col("patient_id"), exp.alias_(undated, "undated", quoted=True))
-        .from_(rows.subquery("f"))
-        .group_by(col("patient_id"))
+        exp.select(col(KEY), exp.alias_(undated, "undated", quoted=True)).from_(rows.subquery("f")).group_by(col(KEY))
     )
     status = (
         exp.Case()
@@ -135,14 +129,14 @@ def continuous(
         .when(exp.EQ(this=col("undated", "h"), expression=num(1)), exp.null())
         .else_(num(NOT_MET))
     )
-    on_patient = keys_equal("p", "h", ("patient_id",))
+    on_patient = keys_equal("p", "h", (KEY,))
     return (
-        exp.select(col("patient_id", "p"), exp.alias_(status, "status", quoted=True))
+        exp.select(col(KEY, "p"), exp.alias_(status, "status", quoted=True))
         .from_(table("patients", "p"))
         .join(matched.subquery("h", copy=False), on=on_patient, join_type="left")
         .join(
             _runs_met(rows, duration, gap, as_of).subquery("m", copy=False),
-            on=keys_equal("p", "m", ("patient_id",)),
+            on=keys_equal("p", "m", (KEY,)),
             join_type="left",
         )
     )

@@ -17,7 +17,6 @@ from sqlglot import exp
 
 from trialmatch.cohort.dialects import DIALECTS
 from trialmatch.cohort.engines import Engine, open_engine
-from trialmatch.cohort.facts import Calls
 from trialmatch.cohort.plan import TrialQuery, compile_trial
 from trialmatch.cohort.store import Manifest, read_manifest
 from trialmatch.errors import InputError
@@ -54,12 +53,6 @@ class ScreenResult:
     trials: list[TrialRun] = field(default_factory=list)
 
 
-def store_calls(manifest: Manifest) -> Calls:
-    """The derived calls a store holds."""
-    patient = frozenset((n, k) for n, k in manifest.derived_calls)
-    return Calls(patient, frozenset((n, k) for n, k in manifest.lesion_calls))
-
-
 def check_as_of(manifest: Manifest, as_of: dt.date | None, store: Path) -> dt.date:
     """The run's as-of: the store's; another date is an error (derived values are the store's as-of's)."""
     if as_of is not None and as_of != manifest.as_of:
@@ -77,7 +70,7 @@ def compile_all(
     manifest = read_manifest(store)
     day = check_as_of(manifest, as_of, store)
     dialect = DIALECTS[engine]
-    calls = store_calls(manifest)
+    calls = manifest.calls
     return [compile_trial(t, dialect, day, default_library(), calls) for t in trials]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from trialmatch.cohort.tables import SCHEMAS
+from trialmatch.cohort.calls import Calls
 from trialmatch.errors import InputError
 
 MANIFEST = "manifest.json"
@@ -36,8 +36,24 @@ class Manifest:
     records_rejected: int = 0
     derived_calls: list[list[str]] = field(default_factory=list)
     lesion_calls: list[list[str]] = field(default_factory=list)
+    latest_concepts: list[str] = field(default_factory=list)
     source: str = "ingest"
     format_version: int = FORMAT_VERSION
+
+    @property
+    def calls(self) -> Calls:
+        """The derived calls the store holds."""
+        return Calls(
+            frozenset((n, k) for n, k in self.derived_calls),
+            frozenset((n, k) for n, k in self.lesion_calls),
+            frozenset(self.latest_concepts),
+        )
+
+    def hold(self, calls: Calls) -> None:
+        """Record the calls the store holds."""
+        self.derived_calls = [list(c) for c in sorted(calls.patient)]
+        self.lesion_calls = [list(c) for c in sorted(calls.lesion)]
+        self.latest_concepts = sorted(calls.latest)
 
     def write(self, folder: Path) -> None:
         """Write ``manifest.json`` into the store folder."""
@@ -66,11 +82,12 @@ def table_path(folder: Path, table: str) -> Path:
 class PartWriter:
     """Writes one part file per table, flushing a row group every ``batch`` rows."""
 
-    def __init__(self, folder: Path, part: str, batch: int = 50_000) -> None:
+    def __init__(self, folder: Path, part: str, schemas: Mapping[str, pa.Schema], batch: int = 50_000) -> None:
         self.folder = folder
         self.part = part
+        self.schemas = schemas
         self.batch = batch
-        self._rows: dict[str, list[Mapping[str, Any]]] = {name: [] for name in SCHEMAS}
+        self._rows: dict[str, list[Mapping[str, Any]]] = {name: [] for name in schemas}
         self._writers: dict[str, pq.ParquetWriter] = {}
 
     def add(self, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -82,19 +99,19 @@ class PartWriter:
 
     def write_table(self, table: str, data: pa.Table) -> None:
         """Write an Arrow table (already in the table's schema) as row groups."""
-        schema = SCHEMAS[table]
+        schema = self.schemas[table]
         self._writer(table).write_table(data.select(schema.names).cast(schema), row_group_size=self.batch)
 
     def flush(self, table: str) -> None:
         """Write the queued rows of a table as one row group."""
         pending = self._rows[table]
         if pending:
-            self._writer(table).write_table(pa.Table.from_pylist(pending, schema=SCHEMAS[table]))
+            self._writer(table).write_table(pa.Table.from_pylist(pending, schema=self.schemas[table]))
             pending.clear()
 
     def close(self) -> None:
         """Flush everything and close the files; tables with no rows get an empty part (schema only)."""
-        for table in SCHEMAS:
+        for table in self.schemas:
             self.flush(table)
             self._writer(table).close()
 
@@ -102,5 +119,5 @@ class PartWriter:
         if table not in self._writers:
             target = table_path(self.folder, table)
             target.mkdir(parents=True, exist_ok=True)
-            self._writers[table] = pq.ParquetWriter(target / f"part-{self.part}.parquet", SCHEMAS[table])
+            self._writers[table] = pq.ParquetWriter(target / f"part-{self.part}.parquet", self.schemas[table])
         return self._writers[table]

@@ -19,7 +19,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from trialmatch.cohort.calls import Call, Calls
 from trialmatch.cohort.store import REJECTS, Manifest, PartWriter
+from trialmatch.cohort.tables import LATEST_PARTS, derived_column, derived_parts, latest_column, store_schemas
+from trialmatch.engine.measurements import _category
 from trialmatch.rules.concepts import default_library
 
 SUBTYPES = np.array(["positive", "low", "negative"])
@@ -67,17 +70,57 @@ def generate(patients: int, seed: int, as_of: dt.date) -> Cohort:
     )
 
 
+def _keys(c: Cohort) -> np.ndarray:
+    """The store's integer patient keys: the patients' positions."""
+    return np.arange(len(c.ids), dtype=np.int64)
+
+
+def _labs(c: Cohort) -> list[tuple[str, np.ndarray, str, float | None]]:
+    """The labs every synthetic patient has: concept, values, unit, upper limit of normal."""
+    return [
+        ("lab.anc", c.anc, "10*3/uL", None),
+        ("lab.bilirubin_total", c.bilirubin, "mg/dL", 1.2),
+        ("lab.creatinine", c.creatinine, "mg/dL", 1.1),
+        ("obs.lvef", c.lvef, "%", None),
+    ]
+
+
+def _lab_dates(c: Cohort) -> np.ndarray:
+    return np.datetime64(c.as_of.isoformat()) - c.lab_age.astype("timedelta64[D]")
+
+
+def _latest_columns(c: Cohort, concepts: frozenset[str]) -> dict[str, pa.Array]:
+    """The pivoted latest reading of each concept: the patient's one value of each lab, NULL for the others."""
+    n = len(c.ids)
+    labs: dict[str, dict[str, pa.Array]] = {}
+    for concept, values, unit, high in _labs(c):
+        numbers = values.astype(float)
+        labs[concept] = {
+            "value": pa.array(numbers),
+            "category": pa.array([_category(v) for v in numbers.tolist()]),
+            "unit": pa.array(np.full(n, unit)),
+            "high": pa.nulls(n, pa.float64()) if high is None else pa.array(np.full(n, high)),
+            "date": pa.array(_lab_dates(c)),
+        }
+    return {
+        latest_column(concept, part): labs[concept][part] if concept in labs else pa.nulls(n, kind)
+        for concept in sorted(concepts)
+        for part, kind in LATEST_PARTS
+    }
+
+
 def _lab_rows(c: Cohort, concept: str, values: np.ndarray, unit: str, high: float | None) -> pa.Table:
     lib = default_library()
     concepts = [concept, *sorted(lib.ancestors(concept))]
     n = len(c.ids)
-    dates = np.datetime64(c.as_of.isoformat()) - c.lab_age.astype("timedelta64[D]")
+    dates = _lab_dates(c)
     base = {
+        "pk": _keys(c),
         "patient_id": c.ids,
         "fact_concept": np.full(n, concept),
         "value": values.astype(float),
         "value_text": pa.nulls(n, pa.string()),
-        "category": pa.array([_number_category(v) for v in values.astype(float)]),
+        "category": pa.array([_category(v) for v in values.astype(float).tolist()]),
         "unit": np.full(n, unit),
         "high": pa.nulls(n, pa.float64()) if high is None else np.full(n, high),
         "date": dates,
@@ -85,87 +128,93 @@ def _lab_rows(c: Cohort, concept: str, values: np.ndarray, unit: str, high: floa
         "implausible": np.zeros(n, dtype=bool),
         "source": np.char.add("Observation/", np.char.add(c.ids.astype(str), "-" + concept)),
     }
-    tables = [pa.table({**base, "concept": np.full(n, k)}) for k in concepts]
+    # Each patient has one value per lab, so a row is the latest of its concept unless labs share an ancestor.
+    if len(concepts) > 1:
+        raise ValueError(f"synthetic lab {concept} has broader concepts; the latest flag would need recomputing")
+    tables = [pa.table({**base, "concept": np.full(n, k), "latest": np.ones(n, dtype=bool)}) for k in concepts]
     return pa.concat_tables(tables)
 
 
-def _number_category(value: float) -> str:
-    from trialmatch.engine.measurements import _category
-
+def _derived_category(value: float | bool | str) -> str:
+    """A derived value's category as ingest stores it (whole numbers are the deriver's ints)."""
+    if isinstance(value, float) and value.is_integer():
+        return _category(int(value))
     return _category(value)
 
 
-def _derived(c: Cohort, name: str, args: str, values: pa.Array, unit: str | None = None) -> pa.Table:
+def _simulated(c: Cohort) -> dict[Call, tuple[np.ndarray, str | None]]:
+    """The derived values the generator models (its ground truth), with their units."""
     n = len(c.ids)
-    num = values if pa.types.is_floating(values.type) else pa.nulls(n, pa.float64())
-    boolean = values if pa.types.is_boolean(values.type) else pa.nulls(n, pa.bool_())
-    category = values.cast(pa.string()) if pa.types.is_string(values.type) else pa.nulls(n, pa.string())
-    return pa.table(
-        {
-            "patient_id": c.ids,
-            "name": np.full(n, name),
-            "args": np.full(n, args),
-            "value_num": num,
-            "category": category,
-            "value_bool": boolean,
-            "unit": pa.nulls(n, pa.string()) if unit is None else np.full(n, unit),
-            "changes_on": pa.nulls(n, pa.date32()),
-        }
-    )
+    her2 = np.where(c.subtype == "positive", "positive", "negative")
+    values: dict[Call, tuple[np.ndarray, str | None]] = {}
+    for specimen in ("latest", "any", "primary", "metastatic"):
+        values[("her2", f"specimen={specimen}")] = (her2, None)
+        values[("her2_low", f"specimen={specimen}")] = (c.subtype == "low", None)
+    values[("age", "")] = (c.age.astype(float), "a")
+    values[("ecog", "")] = (c.ecog.astype(float), None)
+    values[("sex", "")] = (np.full(n, "female"), None)
+    values[("metastatic", "")] = (np.ones(n, dtype=bool), None)
+    values[("lines", "setting=metastatic")] = (c.lines.astype(float), None)
+    for status in ("any", "active"):
+        values[("brain_metastases", f"status={status}")] = (c.brain, None)
+    return values
 
 
-def write_store(c: Cohort, out: Path) -> Manifest:
-    """The cohort as a facts store, table by table."""
-    writer = PartWriter(out, "00000", batch=250_000)
+def _derived_columns(c: Cohort, calls: frozenset[Call]) -> dict[str, pa.Array]:
+    """Every held call's columns: the generator's value where it models the call, unknown (NULL) elsewhere."""
+    simulated = _simulated(c)
+    return {
+        derived_column(call, part): _part(simulated.get(call), part, kind, len(c.ids))
+        for call in sorted(calls)
+        for part, kind in derived_parts(call)
+    }
+
+
+def _part(value: tuple[np.ndarray, str | None] | None, part: str, kind: pa.DataType, n: int) -> pa.Array:
+    """One part of a simulated value (NULL when the value has no such part)."""
+    if value is None:
+        return pa.nulls(n, kind)
+    values, unit = value
+    if (part, values.dtype.kind) in (("num", "f"), ("bool", "b")):
+        return pa.array(values)
+    if part == "cat":
+        return pa.array([_derived_category(v) for v in values.tolist()], pa.string())
+    if part == "unit" and unit is not None:
+        return pa.array(np.full(n, unit))
+    return pa.nulls(n, kind)
+
+
+def write_store(c: Cohort, out: Path, calls: Calls) -> Manifest:
+    """The cohort as a facts store holding ``calls``, table by table."""
+    writer = PartWriter(out, "00000", store_schemas(calls), batch=250_000)
     n = len(c.ids)
     zeros = np.zeros(n, dtype=np.int32)
     writer.write_table(
         "patients",
         pa.table(
             {
+                "pk": _keys(c),
                 "patient_id": c.ids,
                 "n_condition": zeros + 1,
                 "n_drug": c.lines.astype(np.int32),
                 "n_procedure": zeros,
                 "n_lesion": c.lesions.astype(np.int32),
+                **_derived_columns(c, calls.patient),
+                **_latest_columns(c, calls.latest),
             }
         ),
     )
-    for concept, values, unit, high in (
-        ("lab.anc", c.anc, "10*3/uL", None),
-        ("lab.bilirubin_total", c.bilirubin, "mg/dL", 1.2),
-        ("lab.creatinine", c.creatinine, "mg/dL", 1.1),
-        ("obs.lvef", c.lvef, "%", None),
-    ):
+    for concept, values, unit, high in _labs(c):
         writer.write_table("measurements", _lab_rows(c, concept, values, unit, high))
-    her2 = np.where(c.subtype == "positive", "positive", "negative")
-    for specimen in ("latest", "any", "primary", "metastatic"):
-        writer.write_table("derived", _derived(c, "her2", f"specimen={specimen}", pa.array(her2)))
-        writer.write_table("derived", _derived(c, "her2_low", f"specimen={specimen}", pa.array(c.subtype == "low")))
-    writer.write_table("derived", _derived(c, "age", "", pa.array(c.age.astype(float)), "a"))
-    writer.write_table("derived", _derived(c, "ecog", "", pa.array(c.ecog.astype(float))))
-    writer.write_table("derived", _derived(c, "sex", "", pa.array(np.full(n, "female"))))
-    writer.write_table("derived", _derived(c, "metastatic", "", pa.array(np.ones(n, dtype=bool))))
-    writer.write_table("derived", _derived(c, "lines", "setting=metastatic", pa.array(c.lines.astype(float))))
-    for status in ("any", "active"):
-        writer.write_table("derived", _derived(c, "brain_metastases", f"status={status}", pa.array(c.brain)))
     writer.write_table("conditions", _metastases(c))
     writer.close()
     manifest = Manifest(
         as_of=c.as_of, concepts_version=default_library().version, patients_read=n, patients_stored=n, source="synth"
     )
-    manifest.derived_calls = sorted([name, args] for name, args in _SYNTH_CALLS)
+    manifest.hold(calls)
     (out / REJECTS).write_text("record,reason\n", encoding="utf-8")
     manifest.write(out)
     return manifest
-
-
-_SYNTH_CALLS = frozenset(
-    {("her2", f"specimen={s}") for s in ("latest", "any", "primary", "metastatic")}
-    | {("her2_low", f"specimen={s}") for s in ("latest", "any", "primary", "metastatic")}
-    | {("age", ""), ("ecog", ""), ("sex", ""), ("metastatic", ""), ("lines", "setting=metastatic")}
-    | {("brain_metastases", "status=any"), ("brain_metastases", "status=active")}
-)
 
 
 def _metastases(c: Cohort) -> pa.Table:
@@ -182,6 +231,7 @@ def _metastases(c: Cohort) -> pa.Table:
             tables.append(
                 pa.table(
                     {
+                        "pk": _keys(c)[mask],
                         "patient_id": c.ids[mask],
                         "fact_id": np.zeros(m, dtype=np.int32),
                         "concept": np.full(m, k),

@@ -1,27 +1,45 @@
 """The facts store's tables: their Arrow schemas, shared by ingest, synth and the SQL compiler.
 
-Every table has a ``patient_id`` column. Fact tables carry one row per (fact, concept it is-a): the fact's
-own concept and each ancestor in ``concept``, so SQL matches a rule's concept with equality. Event tables
-(conditions, medications, procedures) hold the fact as an *episode* resolved at the store's as-of
-(:mod:`trialmatch.engine.history`): first and last dates, ongoing, and the date ``before`` reads.
+Every table has the patient's ``patient_id`` and an integer key ``pk``, unique in the store, which screening
+joins and groups on (integers hash and compare much faster than identifiers). Derived values and the latest
+reading of each measured concept sit beside the patient (``patients``) or lesion (``lesions``) they describe,
+one group of columns per derived call (:func:`derived_column`), so a rule reads them without a join. Fact
+tables carry one row per (fact, concept it is-a): the fact's own concept and each ancestor in ``concept``, so
+SQL matches a rule's concept with equality. Event tables (conditions, medications, procedures) hold the fact
+as an *episode* resolved at the store's as-of (:mod:`trialmatch.engine.history`): first and last dates,
+ongoing, and the date ``before`` reads.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Iterable
+
 import pyarrow as pa
 
-PATIENTS = pa.schema(
-    [
-        ("patient_id", pa.string()),
-        ("n_condition", pa.int32()),
-        ("n_drug", pa.int32()),
-        ("n_procedure", pa.int32()),
-        ("n_lesion", pa.int32()),
-    ]
-)
+from trialmatch.cohort.calls import Call, Calls
+from trialmatch.rules.vocabulary import lookup
+
+KEY_COLUMN: tuple[str, pa.DataType] = ("pk", pa.int64())  # the patient's integer key, in every table
+PATIENT_COLUMNS: list[tuple[str, pa.DataType]] = [
+    KEY_COLUMN,
+    ("patient_id", pa.string()),
+    ("n_condition", pa.int32()),
+    ("n_drug", pa.int32()),
+    ("n_procedure", pa.int32()),
+    ("n_lesion", pa.int32()),
+]
+LESION_COLUMNS: list[tuple[str, pa.DataType]] = [
+    KEY_COLUMN,
+    ("patient_id", pa.string()),
+    ("lesion_id", pa.string()),
+    ("source", pa.string()),
+]
 
 MEASUREMENTS = pa.schema(
     [
+        KEY_COLUMN,
         ("patient_id", pa.string()),
         ("concept", pa.string()),
         ("fact_concept", pa.string()),
@@ -34,11 +52,13 @@ MEASUREMENTS = pa.schema(
         ("status", pa.string()),
         ("implausible", pa.bool_()),
         ("source", pa.string()),
+        ("latest", pa.bool_()),
     ]
 )
 
 EVENTS = pa.schema(
     [
+        KEY_COLUMN,
         ("patient_id", pa.string()),
         ("fact_id", pa.int32()),
         ("concept", pa.string()),
@@ -52,28 +72,62 @@ EVENTS = pa.schema(
     ]
 )
 
-LESIONS = pa.schema([("patient_id", pa.string()), ("lesion_id", pa.string()), ("source", pa.string())])
+# A derived value's parts: number, normalized category and unit for values; a boolean for flags.
+VALUE_PARTS: tuple[tuple[str, pa.DataType], ...] = (("num", pa.float64()), ("cat", pa.string()), ("unit", pa.string()))
+FLAG_PARTS: tuple[tuple[str, pa.DataType], ...] = (("bool", pa.bool_()),)
 
-_DERIVED_VALUES: list[tuple[str, pa.DataType]] = [
-    ("name", pa.string()),
-    ("args", pa.string()),
-    ("value_num", pa.float64()),
+
+def derived_column(call: Call, part: str) -> str:
+    """The column holding one part of a derived call: ``<name>_<part>``, or ``<name>__<key>_<digest>_<part>``
+    with the key's letters and digits (the digest tells apart keys that differ only in punctuation)."""
+    name, key = call
+    if not key:
+        return f"{name}_{part}"
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:6]
+    return f"{name}__{re.sub('[^a-z0-9]+', '_', key.lower()).strip('_')}_{digest}_{part}"
+
+
+# The latest reading of a measured concept, beside the patient: what ``latest(...)`` reads at the store's as-of.
+LATEST_PARTS: tuple[tuple[str, pa.DataType], ...] = (
+    ("value", pa.float64()),
     ("category", pa.string()),
-    ("value_bool", pa.bool_()),
     ("unit", pa.string()),
-    ("changes_on", pa.date32()),
-]
-DERIVED = pa.schema([("patient_id", pa.string()), *_DERIVED_VALUES])
-LESION_DERIVED = pa.schema([("patient_id", pa.string()), ("lesion_id", pa.string()), *_DERIVED_VALUES])
+    ("high", pa.float64()),
+    ("date", pa.date32()),
+)
+MEASURED_KINDS = frozenset({"lab", "vital", "score", "observation", "marker", "imaging"})
 
+
+def latest_column(concept: str, part: str) -> str:
+    """The column holding one part of a concept's latest reading."""
+    return derived_column(("latest", concept), part)
+
+
+def derived_parts(call: Call) -> tuple[tuple[str, pa.DataType], ...]:
+    """The parts stored for a call: the flag's boolean, or a value's number, category and unit."""
+    spec = lookup(call[0])
+    return FLAG_PARTS if spec is not None and spec.type == "boolean" else VALUE_PARTS
+
+
+def _derived_fields(calls: Iterable[Call]) -> list[tuple[str, pa.DataType]]:
+    return [(derived_column(c, part), kind) for c in sorted(calls) for part, kind in derived_parts(c)]
+
+
+def _latest_fields(concepts: Iterable[str]) -> list[tuple[str, pa.DataType]]:
+    return [(latest_column(c, part), kind) for c in sorted(concepts) for part, kind in LATEST_PARTS]
+
+
+TABLES = ("patients", "measurements", "conditions", "medications", "procedures", "lesions")
 EVENT_TABLES = {"condition": "conditions", "drug": "medications", "procedure": "procedures"}
-SCHEMAS: dict[str, pa.Schema] = {
-    "patients": PATIENTS,
-    "measurements": MEASUREMENTS,
-    "conditions": EVENTS,
-    "medications": EVENTS,
-    "procedures": EVENTS,
-    "lesions": LESIONS,
-    "derived": DERIVED,
-    "lesion_derived": LESION_DERIVED,
-}
+
+
+def store_schemas(calls: Calls) -> dict[str, pa.Schema]:
+    """Every table's schema for a store holding ``calls``."""
+    return {
+        "patients": pa.schema(PATIENT_COLUMNS + _derived_fields(calls.patient) + _latest_fields(calls.latest)),
+        "measurements": MEASUREMENTS,
+        "conditions": EVENTS,
+        "medications": EVENTS,
+        "procedures": EVENTS,
+        "lesions": pa.schema(LESION_COLUMNS + _derived_fields(calls.lesion)),
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress
@@ -13,6 +13,9 @@ from rich.progress import Progress
 from trialmatch.commands.exit_codes import ExitCode
 from trialmatch.commands.trial_selection import select
 from trialmatch.errors import TrialmatchError
+
+if TYPE_CHECKING:
+    from trialmatch.cohort.calls import Calls
 
 app = typer.Typer(help="Screen whole cohorts in SQL (DuckDB or Spark).", no_args_is_help=True)
 
@@ -25,6 +28,14 @@ def _date(text: str | None) -> dt.date | None:
         raise typer.Exit(ExitCode.NOTHING_DONE) from None
 
 
+def _calls(trials: list[str] | None) -> Calls:
+    """The derived calls a store keeps: every enumerable one, plus those the trials' rules make."""
+    from trialmatch.cohort.ingest import store_calls
+
+    bound, _ = select(trials or [], None)
+    return store_calls(rule for b in bound for c in b.trial.all_criteria() if (rule := b.rule_for(c.id)) is not None)
+
+
 @app.command()
 def ingest(
     inputs: Annotated[list[Path], typer.Argument(help="FHIR JSON, NDJSON files, Bulk Data folders or CSV.")],
@@ -35,16 +46,12 @@ def ingest(
 ) -> None:
     """Read patient records into a Parquet facts store; list every unusable record in rejects.csv."""
     from trialmatch.cohort.ingest import ingest as run_ingest
-    from trialmatch.cohort.ingest import store_calls
 
     day = _date(as_of) or dt.date.today()
-    bound, _ = select(trials or [], None)
-    rules = [rule for b in bound for c in b.trial.all_criteria() if (rule := b.rule_for(c.id)) is not None]
+    calls = _calls(trials)
     with Progress(transient=True) as progress:
         task = progress.add_task("ingesting", total=len(inputs))
-        manifest = run_ingest(
-            inputs, out, day, store_calls(rules), workers=workers, progress=lambda _: progress.advance(task)
-        )
+        manifest = run_ingest(inputs, out, day, calls, workers=workers, progress=lambda _: progress.advance(task))
     typer.echo(
         f"{manifest.patients_read} patients read, {manifest.patients_stored} stored, "
         f"{manifest.patients_rejected} rejected; {manifest.records_rejected} records rejected (rejects.csv)"
@@ -91,6 +98,7 @@ def synth(
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same cohort).")] = 0,
     as_of: Annotated[str | None, typer.Option("--as-of", help="The store's date YYYY-MM-DD.")] = "2025-01-15",
     fhir: Annotated[bool, typer.Option("--fhir", help="Also write the patients as FHIR NDJSON in OUT/fhir.")] = False,
+    trials: Annotated[list[str] | None, typer.Option("--trials", help="Trials whose derived facts to store.")] = None,
 ) -> None:
     """Write a synthetic HER2+/HER2-low/HER2-negative MBC cohort as a facts store (docs/cohort.md)."""
     from trialmatch.cohort.synth import generate, write_store
@@ -98,7 +106,7 @@ def synth(
 
     day = _date(as_of) or dt.date.today()
     cohort = generate(patients, seed, day)
-    manifest = write_store(cohort, out)
+    manifest = write_store(cohort, out, _calls(trials))
     typer.echo(f"{manifest.patients_stored} synthetic patients written to {out}")
     if fhir:
         resources = write_fhir(cohort, out / "fhir", seed)
