@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 from sqlglot import exp
 
+from trialmatch.cohort.calls import Calls
 from trialmatch.cohort.compiler import Compiler
 from trialmatch.cohort.dialects import DIALECTS, CompileError
 from trialmatch.cohort.engines import DuckDBEngine
-from trialmatch.cohort.calls import Calls
 from trialmatch.cohort.ingest import ingest, store_calls, store_records
 from trialmatch.cohort.plan import Column, TrialQuery
 from trialmatch.cohort.screen import check_as_of
@@ -81,8 +81,8 @@ def test_hostile_concept_and_ids_stay_literals(engine: DuckDBEngine) -> None:
     rule = r.All(items=(r.Has(domain="condition", concept=HOSTILE), r.Review(reason=HOSTILE)))
     status = compiler.compile(rule)
     wide = compiler.frame.select("patients", [exp.alias_(status, "c0", quoted=True)])
-    query = TrialQuery(HOSTILE, DIALECTS["duckdb"], [Column(HOSTILE, True, "c0")], wide)
-    engine.materialize(wide.sql(dialect="duckdb"), HOSTILE)
+    query = TrialQuery(HOSTILE, DIALECTS["duckdb"], [Column(HOSTILE, True, "c0")])
+    engine.materialize(wide, HOSTILE)
     rows = engine.arrow(query.criteria(HOSTILE).sql(dialect="duckdb")).to_pylist()
     assert rows == [{"patient_id": HOSTILE, "trial_id": HOSTILE, "criterion_id": HOSTILE, "status": "not_met"}]
     verdicts = engine.arrow(query.verdicts(HOSTILE).sql(dialect="duckdb")).to_pylist()

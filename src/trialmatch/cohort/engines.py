@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlglot import exp
 
+from trialmatch.cohort import relations as rel
 from trialmatch.cohort.store import table_path
 from trialmatch.cohort.tables import TABLES
 from trialmatch.errors import InputError
@@ -21,11 +24,14 @@ class Engine(Protocol):
 
     dialect: str
 
-    def materialize(self, sql: str, name: str) -> None:
+    def materialize(self, query: exp.Query, name: str) -> None:
         """Run a query and keep its result as table ``name``."""
 
     def arrow(self, sql: str) -> pa.Table:
         """Run a query and return its rows."""
+
+    def write_parquet(self, sql: str, path: Path, schema: pa.Schema) -> None:
+        """Run a query and write its rows (in ``schema``) as one Parquet file."""
 
     def close(self) -> None:
         """Release the engine."""
@@ -38,7 +44,6 @@ class DuckDBEngine:
 
     def __init__(self, store: Path, threads: int | None = None) -> None:
         import duckdb
-        from sqlglot import exp
 
         self.con = duckdb.connect()
         if threads:
@@ -46,19 +51,20 @@ class DuckDBEngine:
         for name in TABLES:
             pattern = str(table_path(store, name) / "*.parquet")
             scan = exp.select("*").from_(exp.func("read_parquet", exp.Literal.string(pattern)))
-            view = exp.Create(this=exp.to_table(name, quoted=True), kind="VIEW", expression=scan, replace=True)
+            view = exp.Create(this=rel.named(name), kind="VIEW", expression=scan, replace=True)
             self.con.execute(view.sql(dialect="duckdb"))
 
-    def materialize(self, sql: str, name: str) -> None:
-        from sqlglot import exp, parse_one
-
-        query = parse_one(sql, dialect="duckdb")
-        table = exp.Create(this=exp.to_table(name, quoted=True), kind="TABLE", expression=query, replace=True)
+    def materialize(self, query: exp.Query, name: str) -> None:
+        table = exp.Create(this=rel.named(name), kind="TABLE", expression=query, replace=True)
         self.con.execute(table.sql(dialect="duckdb"))
 
     def arrow(self, sql: str) -> pa.Table:
         result: pa.Table = self.con.sql(sql).to_arrow_table()
         return result
+
+    def write_parquet(self, sql: str, path: Path, schema: pa.Schema) -> None:
+        """DuckDB writes the file itself, in parallel, without passing the rows through Python."""
+        self.con.sql(sql).write_parquet(str(path), compression="zstd")
 
     def close(self) -> None:
         self.con.close()
@@ -78,12 +84,16 @@ class SparkEngine:
         for name in TABLES:
             self.spark.read.parquet(str(table_path(store, name))).createOrReplaceTempView(name)
 
-    def materialize(self, sql: str, name: str) -> None:
-        self.spark.sql(sql).cache().createOrReplaceTempView(name)
+    def materialize(self, query: exp.Query, name: str) -> None:
+        self.spark.sql(query.sql(dialect="spark")).cache().createOrReplaceTempView(name)
 
     def arrow(self, sql: str) -> pa.Table:
         table: pa.Table = self.spark.sql(sql).toArrow()
         return table
+
+    def write_parquet(self, sql: str, path: Path, schema: pa.Schema) -> None:
+        """Through Arrow: Spark itself writes a folder of part files, and the contract names one file."""
+        pq.write_table(self.arrow(sql).cast(schema), path, compression="zstd")
 
     def close(self) -> None:
         """The session is shared; Spark stops it at exit."""

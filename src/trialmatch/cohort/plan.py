@@ -1,5 +1,5 @@
-"""A trial's screening as SQL: one wide query (a status column per top-level criterion), then the long
-``criteria`` rows and the ``verdicts`` read from it.
+"""Trials' screening as SQL: one wide query for every trial of a run (a status column per top-level criterion,
+the leaves shared between trials), then the ``verdicts`` and the long ``criteria`` rows read from it.
 
 Criterion statuses follow :func:`trialmatch.engine.screening.screen_criterion` (no site answers in a cohort
 run): a criterion without a rule is unknown, or combines its sub-items (all for inclusion, any for
@@ -11,6 +11,7 @@ exclusion); a stale rule is unknown; an exception-granting criterion is not_met;
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -40,12 +41,11 @@ class Column:
 
 @dataclass
 class TrialQuery:
-    """The SQL of one trial: the wide query and the queries reading it (by the wide table's name)."""
+    """One trial's columns of the wide table and the queries reading them (by the wide table's name)."""
 
     trial_id: str
     dialect: Dialect
     columns: list[Column] = field(default_factory=list)
-    wide: exp.Select | None = None
 
     def criteria(self, wide_table: str) -> exp.Expr:
         """One row per patient and criterion: (patient_id, trial_id, criterion_id, status)."""
@@ -55,13 +55,10 @@ class TrialQuery:
                 exp.alias_(rel.text(self.trial_id), "trial_id", quoted=True),
                 exp.alias_(rel.text(c.criterion_id), "criterion_id", quoted=True),
                 exp.alias_(rel.text(NOT_COMPILED) if c.error else st.name_of(rel.col(c.name)), "status", quoted=True),
-            ).from_(exp.to_table(wide_table, quoted=True))
+            ).from_(rel.named(wide_table))
             for c in self.columns
         ]
-        query: exp.Expr = parts[0]
-        for part in parts[1:]:
-            query = exp.union(query, part, distinct=False)
-        return query
+        return _union(parts)
 
     def verdicts(self, wide_table: str) -> exp.Select:
         """One row per patient: verdict, failed criteria (protocol order, ``;``-joined), counts."""
@@ -83,7 +80,7 @@ class TrialQuery:
             exp.alias_(verdict, "verdict", quoted=True),
             exp.alias_(failed, "failed", quoted=True),
             exp.alias_(rel.text(";".join(c.criterion_id for c in self.uncompiled)), NOT_COMPILED, quoted=True),
-        ).from_(exp.to_table(wide_table, quoted=True))
+        ).from_(rel.named(wide_table))
 
     @property
     def compiled(self) -> list[Column]:
@@ -95,47 +92,73 @@ class TrialQuery:
         """Columns whose rule could not be compiled."""
         return [c for c in self.columns if c.error]
 
-    def sql(self, wide_table: str = "wide") -> str:
-        """Every statement, as the engine runs them."""
-        assert self.wide is not None
-        name = self.dialect.name
-        statements = [
-            self.wide.sql(dialect=name, pretty=True),
-            self.criteria(wide_table).sql(dialect=name, pretty=True),
-        ]
-        statements.append(self.verdicts(wide_table).sql(dialect=name, pretty=True))
-        notes = [f"-- {c.criterion_id}: not compiled: {c.error}" for c in self.uncompiled]
-        header = [f"-- trial {self.trial_id}; statement 1 is materialized as {wide_table}", *notes]
-        return "\n".join(header) + "\n" + ";\n\n".join(statements) + ";\n"
-
 
 def _fails(column: Column) -> exp.Expr:
     failing = st.NOT_MET if column.inclusion else st.MET
     return exp.EQ(this=rel.col(column.name), expression=st.num(failing))
 
 
-def compile_trial(
-    bound: TrialRules, dialect: Dialect, as_of: dt.date, library: ConceptLibrary, calls: Calls
-) -> TrialQuery:
-    """The trial's SQL; criteria that cannot be compiled are listed with the reason, never dropped."""
-    query = TrialQuery(bound.trial.trial_id, dialect)
+@dataclass
+class CohortQuery:
+    """Every trial of a run compiled together: the wide query (its leaves joined once for all trials), then the
+    verdicts and the criteria of every trial read from it."""
+
+    dialect: Dialect
+    trials: list[TrialQuery]
+    wide: exp.Select
+
+    def verdicts(self, wide_table: str) -> exp.Expr | None:
+        """Every trial's verdicts, one after the other (None without trials)."""
+        return _union([t.verdicts(wide_table) for t in self.trials]) if self.trials else None
+
+    def criteria(self, wide_table: str) -> exp.Expr | None:
+        """Every trial's criteria rows, one after the other (None when no trial has criteria)."""
+        parts = [t.criteria(wide_table) for t in self.trials if t.columns]
+        return _union(parts) if parts else None
+
+    def sql(self, wide_table: str = "wide") -> str:
+        """Every statement, as the engine runs them."""
+        name = self.dialect.name
+        statements = [self.wide, self.verdicts(wide_table), self.criteria(wide_table)]
+        notes = [
+            f"-- {t.trial_id} {c.criterion_id}: not compiled: {c.error}" for t in self.trials for c in t.uncompiled
+        ]
+        header = [f"-- statement 1 is materialized as {wide_table}; 2 is verdicts.parquet, 3 criteria.parquet", *notes]
+        body = ";\n\n".join(x.sql(dialect=name, pretty=True) for x in statements if x is not None)
+        return "\n".join(header) + "\n" + body + ";\n"
+
+
+def _union(parts: Sequence[exp.Expr]) -> exp.Expr:
+    query = parts[0]
+    for part in parts[1:]:
+        query = exp.union(query, part, distinct=False)
+    return query
+
+
+def compile_trials(
+    trials: Sequence[TrialRules], dialect: Dialect, as_of: dt.date, library: ConceptLibrary, calls: Calls
+) -> CohortQuery:
+    """The trials' SQL; criteria that cannot be compiled are listed with the reason, never dropped."""
     compiler = Compiler(dialect, as_of, library, calls)
     selected: list[exp.Expr] = []
-    for n, criterion in enumerate(bound.trial.criteria):
-        name = f"c{n}"
-        inclusion = criterion.type is CriterionType.INCLUSION
-        frame = compiler.frame.snapshot()
-        try:
-            status = _criterion(compiler, bound, criterion)
-        except CompileError as exc:
-            compiler.frames[0] = frame  # drop joins made by the failed criterion
-            query.columns.append(Column(criterion.id, inclusion, name, str(exc)))
-            selected.append(exp.alias_(st.literal(Status.UNKNOWN), name, quoted=True))
-            continue
-        query.columns.append(Column(criterion.id, inclusion, name))
-        selected.append(exp.alias_(status, name, quoted=True))
-    query.wide = compiler.frame.select("patients", selected)
-    return query
+    queries = []
+    for t, bound in enumerate(trials):
+        query = TrialQuery(bound.trial.trial_id, dialect)
+        for n, criterion in enumerate(bound.trial.criteria):
+            name = f"t{t}_c{n}"
+            inclusion = criterion.type is CriterionType.INCLUSION
+            frame = compiler.frame.snapshot()
+            try:
+                status = _criterion(compiler, bound, criterion)
+            except CompileError as exc:
+                compiler.frames[0] = frame  # drop joins made by the failed criterion
+                query.columns.append(Column(criterion.id, inclusion, name, str(exc)))
+                selected.append(exp.alias_(st.literal(Status.UNKNOWN), name, quoted=True))
+                continue
+            query.columns.append(Column(criterion.id, inclusion, name))
+            selected.append(exp.alias_(status, name, quoted=True))
+        queries.append(query)
+    return CohortQuery(dialect, queries, compiler.frame.select("patients", selected))
 
 
 def _criterion(compiler: Compiler, bound: TrialRules, criterion: Criterion) -> exp.Expr:

@@ -24,6 +24,11 @@ def col(name: str, table: str | None = None) -> exp.Column:
     return exp.column(name, table=table, quoted=True)
 
 
+def named(name: str) -> exp.Table:
+    """A quoted table name."""
+    return exp.Table(this=exp.to_identifier(name, quoted=True))
+
+
 def table(name: str, alias: str) -> exp.Table:
     """A quoted table with an alias."""
     return exp.Table(
@@ -119,7 +124,7 @@ def matching_events(events: str, concept: str, exceptions: Sequence[str], metast
         excluded = (
             exp.select(col(KEY), col("fact_id"), col("fact_concept"))
             .distinct()
-            .from_(exp.to_table(events, quoted=True))
+            .from_(named(events))
             .where(exp.In(this=col("concept"), expressions=[text(x) for x in exceptions]))
         )
         on = keys_equal("e", "x", (KEY, "fact_id", "fact_concept"))
@@ -138,7 +143,7 @@ def _since_metastasis(rows: exp.Select) -> exp.Select:
     """Keep exposures that began on/after the first dated metastasis diagnosis (none without one)."""
     first = (
         exp.select(col(KEY), exp.alias_(exp.Min(this=col("first_date")), "since", quoted=True))
-        .from_(exp.to_table("conditions", quoted=True))
+        .from_(named("conditions"))
         .where(
             exp.and_(
                 exp.EQ(this=col("concept"), expression=text(METASTASIS)),

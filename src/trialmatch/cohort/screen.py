@@ -7,6 +7,7 @@ ingest for that date (see ``docs/cohort.md``).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +16,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlglot import exp
 
+from trialmatch.cohort import relations as rel
 from trialmatch.cohort.dialects import DIALECTS
 from trialmatch.cohort.engines import Engine, open_engine
-from trialmatch.cohort.plan import TrialQuery, compile_trial
+from trialmatch.cohort.plan import CohortQuery, TrialQuery, compile_trials
 from trialmatch.cohort.store import Manifest, read_manifest
 from trialmatch.errors import InputError
 from trialmatch.rules.catalog import TrialRules
@@ -39,7 +41,7 @@ VERDICTS = pa.schema(
 
 @dataclass
 class TrialRun:
-    """One trial's results: its query and the wide table of statuses (one int column per criterion)."""
+    """One trial's results: its query and its columns of the wide table (one int status column per criterion)."""
 
     query: TrialQuery
     wide: pa.Table
@@ -47,10 +49,11 @@ class TrialRun:
 
 @dataclass
 class ScreenResult:
-    """What a cohort run produced."""
+    """What a cohort run produced, and how long its stages took (seconds)."""
 
     manifest: Manifest
     trials: list[TrialRun] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def check_as_of(manifest: Manifest, as_of: dt.date | None, store: Path) -> dt.date:
@@ -63,45 +66,59 @@ def check_as_of(manifest: Manifest, as_of: dt.date | None, store: Path) -> dt.da
     return manifest.as_of
 
 
-def compile_all(
-    trials: Sequence[TrialRules], store: Path, engine: str, as_of: dt.date | None = None
-) -> list[TrialQuery]:
+def compile_all(trials: Sequence[TrialRules], store: Path, engine: str, as_of: dt.date | None = None) -> CohortQuery:
     """Every trial's SQL for the store (as-of and derived calls from its manifest)."""
     manifest = read_manifest(store)
     day = check_as_of(manifest, as_of, store)
-    dialect = DIALECTS[engine]
-    calls = manifest.calls
-    return [compile_trial(t, dialect, day, default_library(), calls) for t in trials]
+    return compile_trials(trials, DIALECTS[engine], day, default_library(), manifest.calls)
+
+
+WIDE = "wide"
 
 
 def screen_store(
     store: Path, trials: Sequence[TrialRules], out: Path, *, engine: str = "duckdb", as_of: dt.date | None = None
 ) -> ScreenResult:
-    """Run every trial over the store; write criteria.parquet and verdicts.parquet into ``out``."""
+    """Run every trial over the store; write verdicts.parquet, then criteria.parquet, into ``out``."""
+    clock = time.perf_counter()
     manifest = read_manifest(store)
-    queries = compile_all(trials, store, engine, as_of)
+    query = compile_all(trials, store, engine, as_of)
     out.mkdir(parents=True, exist_ok=True)
     result = ScreenResult(manifest)
     runner = open_engine(engine, store)
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        result.seconds[stage] = now - clock
+        clock = now
+
     try:
-        with (
-            pq.ParquetWriter(out / "criteria.parquet", CRITERIA) as crit,
-            pq.ParquetWriter(out / "verdicts.parquet", VERDICTS) as verd,
-        ):
-            for n, query in enumerate(queries):
-                result.trials.append(_run_trial(runner, query, f"wide_{n}", crit, verd))
+        lap("compile")
+        runner.materialize(query.wide, WIDE)
+        _write(runner, query.verdicts(WIDE), VERDICTS, out / "verdicts.parquet")
+        lap("verdicts")
+        _write(runner, query.criteria(WIDE), CRITERIA, out / "criteria.parquet")
+        lap("criteria")
+        for trial in query.trials:
+            result.trials.append(TrialRun(trial, _columns(runner, [c.name for c in trial.columns])))
+        lap("funnel")
     finally:
         runner.close()
     return result
 
 
-def _run_trial(
-    runner: Engine, query: TrialQuery, name: str, crit: pq.ParquetWriter, verd: pq.ParquetWriter
-) -> TrialRun:
-    assert query.wide is not None
-    runner.materialize(query.wide.sql(dialect=runner.dialect), name)
-    if query.columns:
-        crit.write_table(runner.arrow(query.criteria(name).sql(dialect=runner.dialect)).cast(CRITERIA))
-    verd.write_table(runner.arrow(query.verdicts(name).sql(dialect=runner.dialect)).cast(VERDICTS))
-    wide = runner.arrow(exp.select("*").from_(exp.to_table(name, quoted=True)).sql(dialect=runner.dialect))
-    return TrialRun(query, wide)
+def _columns(runner: Engine, names: list[str]) -> pa.Table:
+    """Columns of the wide table (none: an empty table)."""
+    if not names:
+        return pa.table({})
+    query = exp.select(*(rel.col(n) for n in names)).from_(rel.named(WIDE))
+    return runner.arrow(query.sql(dialect=runner.dialect))
+
+
+def _write(runner: Engine, query: exp.Expr | None, schema: pa.Schema, path: Path) -> None:
+    """The query's rows as a Parquet file (an empty one, with the schema, when there is no query)."""
+    if query is None:
+        pq.write_table(schema.empty_table(), path)
+    else:
+        runner.write_parquet(query.sql(dialect=runner.dialect), path, schema)

@@ -1,4 +1,4 @@
-"""``trialmatch rules sql TRIAL --dialect duckdb|spark``: print the SQL a cohort run executes for a trial.
+"""``trialmatch rules sql TRIAL --dialect duckdb|spark``: print the SQL ``cohort screen --trials TRIAL`` executes.
 
 Registered by the lead on the ``rules`` app as the ``sql`` command (``app.command("sql")(sql)``).
 """
@@ -29,7 +29,7 @@ def sql(
     """Print exactly the statements ``cohort screen`` runs for the trial (criteria not compiled are named)."""
     from trialmatch.cohort.dialects import DIALECTS
     from trialmatch.cohort.ingest import store_calls
-    from trialmatch.cohort.plan import compile_trial
+    from trialmatch.cohort.plan import compile_trials
     from trialmatch.cohort.screen import compile_all
     from trialmatch.rules.concepts import default_library
 
@@ -39,13 +39,12 @@ def sql(
         raise typer.Exit(ExitCode.NOTHING_DONE)
     try:
         if facts is not None:
-            queries = compile_all(bound, facts, dialect)
+            query = compile_all(bound, facts, dialect)
         else:
             rules = [r for b in bound for c in b.trial.all_criteria() if (r := b.rule_for(c.id)) is not None]
             day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-            queries = [compile_trial(b, DIALECTS[dialect], day, default_library(), store_calls(rules)) for b in bound]
+            query = compile_trials(bound, DIALECTS[dialect], day, default_library(), store_calls(rules))
     except (TrialmatchError, ValueError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(ExitCode.NOTHING_DONE) from None
-    for query in queries:
-        typer.echo(query.sql("wide_0"))
+    typer.echo(query.sql())
