@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlglot import exp
 
 from trialmatch.cohort import status as sql_status
+from trialmatch.cohort.calls import Calls
 from trialmatch.cohort.compiler import Compiler
 from trialmatch.cohort.dialects import DIALECTS, CompileError
 from trialmatch.cohort.engines import DuckDBEngine, Engine
@@ -192,9 +193,13 @@ def check_cohort(
     people: list[PatientRecord],
     rules: list[r.Condition],
     dialect: str,
+    pivot_latest: bool = True,
 ) -> None:
-    """Every cell: SQL status equals the evaluator's; uncompilable rules are reported, never run."""
+    """Every cell: SQL status equals the evaluator's; uncompilable rules are reported, never run. Without
+    ``pivot_latest`` the store keeps no latest-reading columns, so ``latest`` reads the measurements table."""
     calls = store_calls(rules)
+    if not pivot_latest:
+        calls = Calls(calls.patient, calls.lesion)
     store_records(people, tmp, AS_OF, calls)
     engine = engine_factory(tmp)  # type: ignore[operator]
     compiler = Compiler(DIALECTS[dialect], AS_OF, LIB, calls)

@@ -29,6 +29,16 @@ def test_duckdb_matches_the_evaluator_cell_by_cell(
     check_cohort(DuckDBEngine, tmp_path_factory.mktemp("store"), people, rules, "duckdb")
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(people=records(), rules=st.lists(rule_trees(max_leaves=6), min_size=1, max_size=4))
+def test_latest_from_the_measurements_table_matches_the_evaluator(
+    tmp_path_factory: pytest.TempPathFactory, people: list[PatientRecord], rules: list[r.Condition]
+) -> None:
+    """A store without the latest-reading columns (a concept added to the library after ingest): ``latest``
+    reads the rows the store flagged as latest instead, with the same statuses."""
+    check_cohort(DuckDBEngine, tmp_path_factory.mktemp("store"), people, rules, "duckdb", pivot_latest=False)
+
+
 def continuous_rules() -> st.SearchStrategy[r.Condition]:
     """Continuous-exposure rules with spans and gaps on the scale of the generated drug histories."""
     spans = st.builds(r.Duration, amount=st.integers(0, 30), unit=st.sampled_from(["d", "w", "mo", "y"]))
