@@ -6,17 +6,19 @@ table, and return Arrow tables, so the statements run are exactly those ``rules 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlglot import exp
 
 from trialmatch.cohort import relations as rel
 from trialmatch.cohort.store import table_path
 from trialmatch.cohort.tables import TABLES
 from trialmatch.errors import InputError
+
+BATCH_ROWS = 1_000_000
 
 
 class Engine(Protocol):
@@ -30,8 +32,8 @@ class Engine(Protocol):
     def arrow(self, sql: str) -> pa.Table:
         """Run a query and return its rows."""
 
-    def write_parquet(self, sql: str, path: Path, schema: pa.Schema) -> None:
-        """Run a query and write its rows (in ``schema``) as one Parquet file."""
+    def batches(self, sql: str) -> Iterator[pa.RecordBatch]:
+        """Run a query and stream its rows, a batch at a time (memory stays bounded on large results)."""
 
     def close(self) -> None:
         """Release the engine."""
@@ -62,9 +64,8 @@ class DuckDBEngine:
         result: pa.Table = self.con.sql(sql).to_arrow_table()
         return result
 
-    def write_parquet(self, sql: str, path: Path, schema: pa.Schema) -> None:
-        """DuckDB writes the file itself, in parallel, without passing the rows through Python."""
-        self.con.sql(sql).write_parquet(str(path), compression="zstd")
+    def batches(self, sql: str) -> Iterator[pa.RecordBatch]:
+        yield from self.con.sql(sql).to_arrow_reader(BATCH_ROWS)
 
     def close(self) -> None:
         self.con.close()
@@ -91,9 +92,9 @@ class SparkEngine:
         table: pa.Table = self.spark.sql(sql).toArrow()
         return table
 
-    def write_parquet(self, sql: str, path: Path, schema: pa.Schema) -> None:
-        """Through Arrow: Spark itself writes a folder of part files, and the contract names one file."""
-        pq.write_table(self.arrow(sql).cast(schema), path, compression="zstd")
+    def batches(self, sql: str) -> Iterator[pa.RecordBatch]:
+        """Collected through Arrow on the driver (``toArrow``), then handed on in batches."""
+        yield from self.arrow(sql).to_batches(BATCH_ROWS)
 
     def close(self) -> None:
         """The session is shared; Spark stops it at exit."""

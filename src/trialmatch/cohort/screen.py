@@ -117,8 +117,10 @@ def _columns(runner: Engine, names: list[str]) -> pa.Table:
 
 
 def _write(runner: Engine, query: exp.Expr | None, schema: pa.Schema, path: Path) -> None:
-    """The query's rows as a Parquet file (an empty one, with the schema, when there is no query)."""
-    if query is None:
-        pq.write_table(schema.empty_table(), path)
-    else:
-        runner.write_parquet(query.sql(dialect=runner.dialect), path, schema)
+    """The query's rows as one Parquet file, streamed batch by batch (just the schema when there is no query).
+
+    pyarrow writes it (zstd): DuckDB's own writer was about twice as slow on the long criteria rows."""
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        if query is not None:
+            for batch in runner.batches(query.sql(dialect=runner.dialect)):
+                writer.write_batch(batch.cast(schema))
