@@ -6,9 +6,10 @@ measured on the bundled example patients (real FHIR records, screened against th
 multiplied by the cohort size; the example patients are richer than the synthetic ones, so the ratio is an
 estimate, not a like-for-like measurement.
 
-Ingest: ``.venv/bin/python benchmarks/cohort.py ingest 2000 10000``. For each size ``cohort synth --fhir``
-NDJSON (seed 1) is ingested by a fresh child process with one worker; the child reports its wall time and its
-own peak resident memory (``ru_maxrss``), so sizes do not share a high-water mark.
+Ingest: ``.venv/bin/python benchmarks/cohort.py ingest 2000 10000 --workers 1,2``. For each size
+``cohort synth --fhir`` NDJSON (seed 1, one Bulk Data folder) is ingested by a fresh child process once per
+worker count; the child reports its wall time, its own peak resident memory and that of its largest pool worker
+(``ru_maxrss``), so runs do not share a high-water mark.
 """
 
 from __future__ import annotations
@@ -77,36 +78,52 @@ def main(sizes: list[int]) -> None:
         print(f"| {size:,} | {sql:.1f} s | {size * trials / sql:,.0f} | {serial:.0f} s | {serial / sql:.0f}x |")
 
 
-def ingest_child(fhir: str, out: str) -> None:
-    """In a fresh process: ingest the NDJSON folder with one worker; print seconds and peak RSS (MiB) as JSON."""
+def ingest_child(fhir: str, out: str, workers: int) -> None:
+    """In a fresh process: ingest the NDJSON folder; print seconds and peak RSS (MiB, this process and its largest
+    worker) as JSON."""
     trials, _ = select([], None)
     start = time.perf_counter()
-    manifest = ingest([Path(fhir)], Path(out), AS_OF, store_calls(_rules(trials)), workers=1)
+    manifest = ingest([Path(fhir)], Path(out), AS_OF, store_calls(_rules(trials)), workers=workers)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-    print(json.dumps({"patients": manifest.patients_stored, "seconds": seconds, "peak_mib": peak}))
+    peaks = [resource.getrusage(who).ru_maxrss / 1024 for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    print(json.dumps({"patients": manifest.patients_stored, "seconds": seconds, "peak_mib": peaks}))
 
 
-def main_ingest(sizes: list[int]) -> None:
-    """Print a Markdown table row per size: ingest throughput and the child's peak memory."""
-    print("| patients | NDJSON | ingest (1 worker) | patients per second per core | peak RSS |")
-    print("|---:|---:|---:|---:|---:|")
+def main_ingest(sizes: list[int], workers: list[int]) -> None:
+    """Print a Markdown table row per size and worker count: ingest throughput and peak memory."""
+    print("| patients | NDJSON | workers | ingest | patients per second | peak RSS (main / largest worker) |")
+    print("|---:|---:|---:|---:|---:|---:|")
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             fhir = Path(tmp) / "fhir"
-            write_fhir(generate(size, 1, AS_OF), fhir, 1)
+            write_fhir(generate(size, 1, AS_OF), fhir)
             megabytes = sum(p.stat().st_size for p in fhir.iterdir()) / 2**20
-            child = [sys.executable, __file__, "ingest-child", str(fhir), str(Path(tmp) / "store")]
-            run = json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
-        rate = run["patients"] / run["seconds"]
-        print(f"| {size:,} | {megabytes:.0f} MiB | {run['seconds']:.1f} s | {rate:.0f} | {run['peak_mib']:.0f} MiB |")
+            for count in workers:
+                store = Path(tmp) / f"store-{count}"
+                child = [sys.executable, __file__, "ingest-child", str(fhir), str(store), str(count)]
+                run = json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
+                main, worker = run["peak_mib"]
+                print(
+                    f"| {size:,} | {megabytes:.0f} MiB | {count} | {run['seconds']:.1f} s "
+                    f"| {run['patients'] / run['seconds']:.0f} | {main:.0f} / {worker:.0f} MiB |"
+                )
+
+
+def _ingest_args(args: list[str]) -> tuple[list[int], list[int]]:
+    """Sizes and ``--workers 1,2`` from the command line."""
+    workers = [1]
+    if "--workers" in args:
+        at = args.index("--workers")
+        workers = [int(w) for w in args[at + 1].split(",")]
+        args = args[:at] + args[at + 2 :]
+    return [int(a) for a in args] or [2_000, 10_000], workers
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
     if args[:1] == ["ingest-child"]:
-        ingest_child(args[1], args[2])
+        ingest_child(args[1], args[2], int(args[3]))
     elif args[:1] == ["ingest"]:
-        main_ingest([int(a) for a in args[1:]] or [2_000, 10_000])
+        main_ingest(*_ingest_args(args[1:]))
     else:
         main([int(a) for a in args] or [10_000, 100_000])

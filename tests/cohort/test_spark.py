@@ -7,11 +7,18 @@ import shutil
 from pathlib import Path
 
 import cohort_data as diff
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from trialmatch.cohort.ingest import store_calls, store_records
+from trialmatch.cohort.screen import screen_store
+from trialmatch.commands.trial_selection import select
+from trialmatch.patients.sources import read_patients
 from trialmatch.rules.testing import rule_trees
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "src/trialmatch/data/patients/examples").glob("ex-*.json"))
 
 
 def _spark_or_skip() -> object:
@@ -44,3 +51,21 @@ def test_spark_matches_the_evaluator_cell_by_cell(
     people = data.draw(diff.records())
     rules = data.draw(st.lists(rule_trees(max_leaves=5), min_size=1, max_size=3))
     diff.check_cohort(engine, Path(tmp_path_factory.mktemp("spark")), people, rules, "spark")
+
+
+def test_cohort_screen_writes_the_same_files_on_spark_and_duckdb(tmp_path: Path) -> None:
+    """The whole run (one wide query, verdicts, criteria rows) on both engines, over the example patients."""
+    _spark_or_skip()
+    trials, _ = select([], None)
+    records = [r for path in EXAMPLES for r in read_patients(path)]
+    store_records(records, tmp_path / "store", diff.AS_OF, store_calls(diff.trial_rules(trials)))
+    for engine in ("duckdb", "spark"):
+        screen_store(tmp_path / "store", trials, tmp_path / engine, engine=engine)
+    for name, keys in (
+        ("verdicts.parquet", ["trial_id", "patient_id"]),
+        ("criteria.parquet", ["trial_id", "criterion_id", "patient_id"]),
+    ):
+        duck = pq.read_table(tmp_path / "duckdb" / name).sort_by([(k, "ascending") for k in keys])
+        spark = pq.read_table(tmp_path / "spark" / name).sort_by([(k, "ascending") for k in keys])
+        assert duck.num_rows > len(records)
+        assert duck.to_pylist() == spark.to_pylist()

@@ -6,11 +6,12 @@ table, and return Arrow tables, so the statements run are exactly those ``rules 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
 from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlglot import exp
 
 from trialmatch.cohort import relations as rel
@@ -32,8 +33,8 @@ class Engine(Protocol):
     def arrow(self, sql: str) -> pa.Table:
         """Run a query and return its rows."""
 
-    def batches(self, sql: str) -> Iterator[pa.RecordBatch]:
-        """Run a query and stream its rows, a batch at a time (memory stays bounded on large results)."""
+    def write_parquet(self, sql: str, path: Path, schema: pa.Schema) -> None:
+        """Run a query and write its rows (in ``schema``) as Parquet at ``path``."""
 
     def close(self) -> None:
         """Release the engine."""
@@ -64,8 +65,12 @@ class DuckDBEngine:
         result: pa.Table = self.con.sql(sql).to_arrow_table()
         return result
 
-    def batches(self, sql: str) -> Iterator[pa.RecordBatch]:
-        yield from self.con.sql(sql).to_arrow_reader(BATCH_ROWS)
+    def write_parquet(self, sql: str, path: Path, schema: pa.Schema) -> None:
+        """One file, streamed batch by batch through pyarrow (zstd): memory stays bounded, and it is about twice
+        as fast as DuckDB's own writer on the long criteria rows."""
+        with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+            for batch in self.con.sql(sql).to_arrow_reader(BATCH_ROWS):
+                writer.write_batch(batch.cast(schema))
 
     def close(self) -> None:
         self.con.close()
@@ -76,34 +81,53 @@ class SparkEngine:
 
     dialect = "spark"
 
-    def __init__(self, store: Path, session: Any = None) -> None:
+    def __init__(self, store: Path, session: Any = None, master: str | None = None) -> None:
         try:
             from pyspark.sql import SparkSession
         except ImportError as exc:
             raise InputError("the Spark engine needs the 'spark' extra: pip install 'trialmatch[spark]'") from exc
-        self.spark = session or SparkSession.builder.master("local[*]").appName("trialmatch-cohort").getOrCreate()
+        self.spark = session or _session(SparkSession.builder, master or os.environ.get("SPARK_MASTER", LOCAL))
         for name in TABLES:
             self.spark.read.parquet(str(table_path(store, name))).createOrReplaceTempView(name)
 
     def materialize(self, query: exp.Query, name: str) -> None:
-        self.spark.sql(query.sql(dialect="spark")).cache().createOrReplaceTempView(name)
+        """Computed once and checkpointed: a view over ``cache()`` kept the whole wide plan, which Spark
+        re-analysed for every query reading it (minutes for one trial's criteria rows)."""
+        self.spark.sql(query.sql(dialect="spark")).localCheckpoint(eager=True).createOrReplaceTempView(name)
 
     def arrow(self, sql: str) -> pa.Table:
         table: pa.Table = self.spark.sql(sql).toArrow()
         return table
 
-    def batches(self, sql: str) -> Iterator[pa.RecordBatch]:
-        """Collected through Arrow on the driver (``toArrow``), then handed on in batches."""
-        yield from self.arrow(sql).to_batches(BATCH_ROWS)
+    def write_parquet(self, sql: str, path: Path, schema: pa.Schema) -> None:
+        """Spark's own writer: the rows never pass through the driver, and ``path`` is a folder of part files
+        (pyarrow, DuckDB and Spark read it as one table)."""
+        frame = self.spark.sql(sql)
+        columns = [frame[name].cast("string").alias(name) for name in schema.names]
+        frame.select(*columns).write.mode("overwrite").option("compression", "zstd").parquet(str(path))
 
     def close(self) -> None:
         """The session is shared; Spark stops it at exit."""
 
 
-def open_engine(kind: str, store: Path) -> Engine:
-    """The engine called ``kind`` over ``store``."""
+LOCAL = "local[*]"
+
+
+def _session(builder: Any, master: str) -> Any:
+    """A Spark session on ``master``. In local mode (the default) the driver does the work: it gets a larger
+    heap (a wide query over several trials is a large plan) and few shuffle partitions (Spark's default 200
+    suit a cluster, not one machine)."""
+    builder = builder.master(master).appName("trialmatch-cohort")
+    if master.startswith("local"):
+        cores = os.cpu_count() or 2
+        builder = builder.config("spark.driver.memory", "3g").config("spark.sql.shuffle.partitions", str(2 * cores))
+    return builder.getOrCreate()
+
+
+def open_engine(kind: str, store: Path, master: str | None = None) -> Engine:
+    """The engine called ``kind`` over ``store`` (Spark on ``master``, else $SPARK_MASTER, else local mode)."""
     if kind == "duckdb":
         return DuckDBEngine(store)
     if kind == "spark":
-        return SparkEngine(store)
+        return SparkEngine(store, master=master)
     raise InputError(f"unknown engine '{kind}' (duckdb or spark)")

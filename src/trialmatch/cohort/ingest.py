@@ -1,19 +1,26 @@
 """``cohort ingest``: patient records (FHIR JSON, NDJSON, CSV) into a facts store, one patient at a time.
 
-Each input (a file or a Bulk Data folder) is read by one worker of a process pool and streamed patient by
-patient into that worker's part files, so memory is bounded by one patient plus one row group. Every record
-that cannot be used is written to ``rejects.csv``: a patient whose facts cannot be stored, and each
-resource or line the readers rejected. Patients read = patients stored + patients rejected.
+With several workers each input is first planned: an NDJSON export is indexed once (its line index kept on
+disk) and a FHIR JSON or CSV file counted. An input of at least twice ``MIN_SHARD`` patients is split into up
+to ``workers`` shards, every n-th patient each (:class:`Shard`), read by the processes of a pool side by side
+and streamed patient by patient into the shard's own part files, so memory is bounded per worker by one
+patient plus one row group. A patient's integer key is its input's number and its place in the input,
+whatever the sharing. Every record that cannot be used is written to ``rejects.csv`` once: a patient whose
+facts cannot be stored, each resource or line the readers rejected (problems no patient owns come from the
+indexing pass or the input's first shard only), and an input that cannot be read.
+Patients read = patients stored + patients rejected.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
+from multiprocessing.pool import Pool
 from pathlib import Path
+from typing import TypeVar
 
 from trialmatch.cohort.calls import Calls, default_calls, rule_calls
 from trialmatch.cohort.facts import patient_rows
@@ -21,41 +28,71 @@ from trialmatch.cohort.store import REJECTS, Manifest, PartWriter
 from trialmatch.cohort.tables import MEASURED_KINDS, store_schemas
 from trialmatch.errors import TrialmatchError
 from trialmatch.patients.model import InputProblem, PatientRecord
-from trialmatch.patients.sources import read_patients
+from trialmatch.patients.sources import Shard, count_patients, ndjson_inputs, read_patients
+from trialmatch.patients.sources.ndjson import KeptIndex, index_ndjson, read_indexed, remove_index
+from trialmatch.patients.sources.shards import WHOLE
 from trialmatch.rules import ast as r
-from trialmatch.rules.concepts import default_library
+from trialmatch.rules.concepts import ConceptLibrary, default_library
 
 _UNUSED_ACTIONS = ("rejected", "ignored (resource type not used for screening)")
+
+MIN_SHARD = 100
+"""Fewest patients worth a shard of their own: each shard re-reads its input's index or file and writes its
+own part files."""
+
+Reject = tuple[str, str]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
 class PartResult:
-    """What one worker did with one input."""
+    """What one worker did with one shard of an input."""
 
     read: int = 0
     stored: int = 0
     rejected_patients: int = 0
-    rejects: list[tuple[str, str]] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    failure: Reject | None = None
+    """The input could not be read (every shard meets it; it is reported once)."""
 
 
 @dataclass(frozen=True)
 class Job:
-    """One input for one worker."""
+    """One shard of one input for one worker."""
 
     path: Path
     out: Path
     number: int
     as_of: dt.date
     calls: Calls
+    shard: Shard = WHOLE
+    index: KeptIndex | None = None
+    """The NDJSON line index built when the input was planned; None reads the input from scratch."""
 
     @property
     def part(self) -> str:
-        """The part files' name."""
-        return f"{self.number:05d}"
+        """The part files' name, unique per input and shard."""
+        return f"{self.number:05d}-{self.shard.index:03d}"
 
-    def key(self, n: int) -> int:
-        """The integer key of the input's ``n``-th patient: unique in the store (2**40 patients per input)."""
-        return (self.number << 40) + n
+    def key(self, ordinal: int) -> int:
+        """The integer key of the input's patient number ``ordinal``: unique in the store (2**40 per input)."""
+        return (self.number << 40) + ordinal
+
+
+@dataclass
+class Plan:
+    """What planning found out about an input: its patient count, the NDJSON index it kept, the problems
+    the indexing found (which no shard repeats)."""
+
+    job: Job
+    patients: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+
+    def jobs(self, workers: int) -> list[Job]:
+        """The input's shards: up to ``workers``, each of at least ``MIN_SHARD`` patients."""
+        count = max(1, min(workers, self.patients // MIN_SHARD))
+        return [replace(self.job, shard=Shard(n, count)) for n in range(count)]
 
 
 def store_calls(rules: Iterable[r.Node]) -> Calls:
@@ -68,36 +105,62 @@ def store_calls(rules: Iterable[r.Node]) -> Calls:
     return Calls(frozenset(patient), frozenset(lesion), latest)
 
 
+def plan_input(job: Job) -> Plan:
+    """Index an NDJSON input once (kept for its shards) or count a file's patients; an input that cannot be
+    read gets one shard, which reports why."""
+    problems: list[InputProblem] = []
+    try:
+        files = ndjson_inputs(job.path)
+        if files is None:
+            return Plan(job, count_patients(job.path))
+        kept = index_ndjson(files, problems)
+    except TrialmatchError:
+        return Plan(job)
+    return Plan(replace(job, index=kept), kept.patients, _rejected(problems))
+
+
 def ingest_one(job: Job) -> PartResult:
-    """Read one input into its own part files."""
+    """Read one shard of an input into its own part files."""
     library = default_library()
     result = PartResult()
     problems: list[InputProblem] = []
     writer = PartWriter(job.out, job.part, store_schemas(job.calls))
     try:
-        for record in read_patients(job.path, library=library, problems=problems):
-            result.read += 1
-            result.rejects.extend(_rejected(record.problems))
-            try:
-                rows = patient_rows(record, job.key(result.read), job.as_of, library, job.calls)
-            except (TrialmatchError, ValueError) as exc:
-                result.rejected_patients += 1
-                result.rejects.append(
-                    (f"Patient/{record.patient_id}", f"facts could not be stored ({type(exc).__name__})")
-                )
-                continue
-            for table, table_rows in rows.tables.items():
-                writer.add(table, table_rows)
-            result.stored += 1
+        for k, record in enumerate(_records(job, library, problems)):
+            _store(record, job, job.key(job.shard.ordinal(k)), library, writer, result)
     except TrialmatchError as exc:
-        result.rejects.append((str(job.path), str(exc)))
+        result.failure = (str(job.path), str(exc))
     finally:
         writer.close()
-    result.rejects.extend(_rejected(problems))
+    if job.shard.index == 0:
+        result.rejects.extend(_rejected(problems))
     return result
 
 
-def _rejected(problems: Iterable[InputProblem]) -> list[tuple[str, str]]:
+def _records(job: Job, library: ConceptLibrary, problems: list[InputProblem]) -> Iterator[PatientRecord]:
+    if job.index is not None:
+        return read_indexed(job.index, library, job.shard)
+    return read_patients(job.path, library=library, problems=problems, shard=job.shard)
+
+
+def _store(
+    record: PatientRecord, job: Job, key: int, library: ConceptLibrary, writer: PartWriter, result: PartResult
+) -> None:
+    """Write one patient's rows, or reject the patient when its facts cannot be stored."""
+    result.read += 1
+    result.rejects.extend(_rejected(record.problems))
+    try:
+        rows = patient_rows(record, key, job.as_of, library, job.calls)
+    except (TrialmatchError, ValueError) as exc:
+        result.rejected_patients += 1
+        result.rejects.append((f"Patient/{record.patient_id}", f"facts could not be stored ({type(exc).__name__})"))
+        return
+    for table, table_rows in rows.tables.items():
+        writer.add(table, table_rows)
+    result.stored += 1
+
+
+def _rejected(problems: Iterable[InputProblem]) -> list[Reject]:
     return [(p.source or "", p.problem) for p in problems if p.action in _UNUSED_ACTIONS]
 
 
@@ -108,34 +171,83 @@ def ingest(
     calls: Calls,
     *,
     workers: int = 1,
-    progress: Callable[[PartResult], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Manifest:
-    """Ingest every input into the store at ``out`` and write its manifest and rejects file."""
+    """Ingest every input into the store at ``out`` and write its manifest and rejects file.
+
+    ``progress`` is called with (shards done, shards in all) as each shard finishes."""
     out.mkdir(parents=True, exist_ok=True)
     jobs = [Job(path, out, n, as_of, calls) for n, path in enumerate(inputs)]
     manifest = Manifest(as_of=as_of, concepts_version=default_library().version)
     manifest.hold(calls)
-    with (out / REJECTS).open("w", newline="", encoding="utf-8") as handle:
-        rejects = csv.writer(handle)
-        rejects.writerow(["record", "reason"])
-        for result in _run(jobs, workers):
-            manifest.patients_read += result.read
-            manifest.patients_stored += result.stored
-            manifest.patients_rejected += result.rejected_patients
-            manifest.records_rejected += len(result.rejects)
-            rejects.writerows(result.rejects)
-            if progress is not None:
-                progress(result)
+    plans: list[Plan] = []
+    try:
+        with _Workers(workers) as pool, (out / REJECTS).open("w", newline="", encoding="utf-8") as handle:
+            plans.extend(pool.map(plan_input, jobs) if workers > 1 else map(Plan, jobs))
+            writer = csv.writer(handle)
+            writer.writerow(["record", "reason"])
+            tally = _Tally(manifest, writer.writerows)
+            for plan in plans:
+                tally.reject(plan.rejects)
+            shards = [job for plan in plans for job in plan.jobs(workers)]
+            for done, result in enumerate(pool.map(ingest_one, shards), start=1):
+                tally.add(result)
+                if progress is not None:
+                    progress(done, len(shards))
+    finally:
+        for plan in plans:
+            if plan.job.index is not None:
+                remove_index(plan.job.index)
     manifest.write(out)
     return manifest
 
 
-def _run(jobs: list[Job], workers: int) -> Iterable[PartResult]:
-    if workers <= 1 or len(jobs) <= 1:
-        yield from map(ingest_one, jobs)
-        return
-    with get_context("spawn").Pool(min(workers, len(jobs))) as pool:
-        yield from pool.imap_unordered(ingest_one, jobs)
+@dataclass
+class _Tally:
+    """The manifest's counts and ``rejects.csv``, added up as plans and shards come in."""
+
+    manifest: Manifest
+    write: Callable[[Iterable[Reject]], object]
+    failures: set[Reject] = field(default_factory=set)
+
+    def add(self, result: PartResult) -> None:
+        """Count a shard; an input's failure, met by each of its shards, is reported once."""
+        self.manifest.patients_read += result.read
+        self.manifest.patients_stored += result.stored
+        self.manifest.patients_rejected += result.rejected_patients
+        self.reject(result.rejects)
+        if result.failure is not None and result.failure not in self.failures:
+            self.failures.add(result.failure)
+            self.reject([result.failure])
+
+    def reject(self, rows: list[Reject]) -> None:
+        """Write rejected records and count them."""
+        self.manifest.records_rejected += len(rows)
+        self.write(rows)
+
+
+class _Workers:
+    """Runs jobs in this process (one worker, or a single job), else in one spawn pool that is started when
+    first needed and then serves planning and shards alike (starting a worker costs about a second)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: Pool | None = None
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+
+    def map(self, work: Callable[[T], R], jobs: list[T]) -> Iterator[R]:
+        """Each job's result as it finishes."""
+        if self.workers <= 1 or len(jobs) <= 1:
+            return map(work, jobs)
+        if self._pool is None:
+            self._pool = get_context("spawn").Pool(self.workers)
+        return self._pool.imap_unordered(work, jobs)
 
 
 def store_records(records: Iterable[PatientRecord], out: Path, as_of: dt.date, calls: Calls) -> Manifest:

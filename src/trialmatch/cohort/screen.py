@@ -7,6 +7,7 @@ ingest for that date (see ``docs/cohort.md``).
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -117,10 +118,11 @@ def _columns(runner: Engine, names: list[str]) -> pa.Table:
 
 
 def _write(runner: Engine, query: exp.Expr | None, schema: pa.Schema, path: Path) -> None:
-    """The query's rows as one Parquet file, streamed batch by batch (just the schema when there is no query).
-
-    pyarrow writes it (zstd): DuckDB's own writer was about twice as slow on the long criteria rows."""
-    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        if query is not None:
-            for batch in runner.batches(query.sql(dialect=runner.dialect)):
-                writer.write_batch(batch.cast(schema))
+    """The query's rows as Parquet (just the schema when there is no query), replacing an earlier run's file or
+    folder (Spark writes a folder)."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    if query is None:
+        pq.write_table(schema.empty_table(), path)
+    else:
+        runner.write_parquet(query.sql(dialect=runner.dialect), path, schema)

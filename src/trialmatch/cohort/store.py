@@ -80,13 +80,18 @@ def table_path(folder: Path, table: str) -> Path:
 
 
 class PartWriter:
-    """Writes one part file per table, flushing a row group every ``batch`` rows."""
+    """Writes one part file per table. Queued rows are flushed as a row group once they hold about ``cells``
+    values (so the wide ``patients`` rows flush sooner than the narrow fact rows: memory stays bounded);
+    Arrow tables are written in row groups of ``batch`` rows."""
 
-    def __init__(self, folder: Path, part: str, schemas: Mapping[str, pa.Schema], batch: int = 50_000) -> None:
+    def __init__(
+        self, folder: Path, part: str, schemas: Mapping[str, pa.Schema], batch: int = 50_000, cells: int = 1_000_000
+    ) -> None:
         self.folder = folder
         self.part = part
         self.schemas = schemas
         self.batch = batch
+        self._limits = {name: max(1_000, cells // len(schema)) for name, schema in schemas.items()}
         self._rows: dict[str, list[Mapping[str, Any]]] = {name: [] for name in schemas}
         self._writers: dict[str, pq.ParquetWriter] = {}
 
@@ -94,7 +99,7 @@ class PartWriter:
         """Queue rows; flush the table when its batch is full."""
         pending = self._rows[table]
         pending.extend(rows)
-        if len(pending) >= self.batch:
+        if len(pending) >= self._limits[table]:
             self.flush(table)
 
     def write_table(self, table: str, data: pa.Table) -> None:

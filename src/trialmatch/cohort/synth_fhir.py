@@ -1,11 +1,10 @@
-"""Synthetic cohorts as FHIR Bulk Data NDJSON, with the history a facts store written directly lacks.
+"""Synthetic cohorts as FHIR Bulk Data NDJSON: the patients of a :class:`~trialmatch.cohort.synth.Cohort`.
 
-Each patient of a :class:`~trialmatch.cohort.synth.Cohort` gets, besides its generator columns, a drawn
-history (distributions in ``docs/cohort.md``): primary and metastatic diagnoses with dates, HER2 IHC (and ISH
-for 2+), lines of therapy as MedicationRequests with start and end dates (so lines, washouts and continuous
-anti-HER2 exposure vary), labs with reference ranges, ECOG and LVEF, and brain radiotherapy for treated brain
-metastases. Codes come from the concept library (its first verified code), following ``docs/patient-data.md``,
-so ``cohort ingest`` and ``read_patients`` read every line without problems.
+Nothing is drawn here: every value (dates, sites, HER2 IHC/ISH, lines of therapy, labs, ECOG, LVEF, brain
+radiotherapy) is formatted from the cohort's arrays, so ``cohort ingest`` of this output and the store
+``write_store`` writes directly hold the same facts. Lines of therapy become MedicationRequests with start and
+end dates, one per drug. Codes come from the concept library (its first verified code), following
+``docs/patient-data.md``, so ``cohort ingest`` and ``read_patients`` read every line without problems.
 """
 
 from __future__ import annotations
@@ -14,30 +13,17 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
-
-from trialmatch.cohort.synth import Cohort
+from trialmatch.cohort.synth import LABS, REGIMENS, SITES, Cohort, brain_radiotherapy, her2_ihc, her2_ish
 from trialmatch.rules.concepts import ConceptLibrary, default_library
 
 Resource = dict[str, Any]
 UCUM = "http://unitsofmeasure.org"
 LOCAL = "http://trialmatch.org/fhir/CodeSystem"
 TYPES = ("Patient", "Condition", "Observation", "MedicationRequest", "Procedure")
-SITES = {"bone": 0.7, "liver": 0.35, "lung": 0.3, "lymph_node": 0.3}
-REGIMENS = {
-    "positive": (
-        ("trastuzumab", "pertuzumab", "docetaxel"),
-        ("trastuzumab_emtansine",),
-        ("trastuzumab_deruxtecan",),
-    ),
-    "low": (("paclitaxel",), ("trastuzumab_deruxtecan",), ("capecitabine",)),
-    "negative": (("paclitaxel",), ("capecitabine",), ("vinorelbine",)),
-}
-# concept, log-normal median, sigma, upper limit of normal (None: no reference range)
-EXTRA_LABS = (("lab.ast", 25.0, 0.4, 40.0), ("lab.alt", 22.0, 0.45, 40.0), ("lab.platelets", 250.0, 0.3, None))
 
 
 class Codes:
@@ -65,80 +51,73 @@ class Codes:
         return {"coding": [{"system": hit.system, "code": hit.code}]}
 
 
-def write_fhir(c: Cohort, out: Path, seed: int) -> int:
-    """Write ``<Type>.ndjson`` files for the cohort into ``out``; the number of resources written."""
+def write_fhir(c: Cohort, out: Path) -> int:
+    """Write ``<Type>.ndjson`` files for the cohort into ``out``; the number of resources written (every value
+    comes from the cohort's own draws)."""
     out.mkdir(parents=True, exist_ok=True)
     codes = Codes(default_library())
-    rng = np.random.default_rng([seed, 1])
+    columns = _Columns.of(c)
     written = 0
     with ExitStack() as stack:
         files: dict[str, IO[str]] = {
             t: stack.enter_context((out / f"{t}.ndjson").open("w", encoding="utf-8")) for t in TYPES
         }
         for i in range(len(c.ids)):
-            for resource in patient_resources(c, i, rng, codes):
+            for resource in patient_resources(columns, i, codes):
                 files[resource["resourceType"]].write(json.dumps(resource, separators=(",", ":")) + "\n")
                 written += 1
     return written
 
 
-def patient_resources(c: Cohort, i: int, rng: np.random.Generator, codes: Codes) -> Iterator[Resource]:
+@dataclass(frozen=True)
+class _Columns:
+    """The cohort's arrays as Python lists (dates as ``datetime.date``, None for NaT), read patient by patient."""
+
+    values: dict[str, list[Any]]
+    lines: list[list[tuple[dt.date, dt.date | None]]]
+    regimens: list[tuple[tuple[str, ...], ...]]
+
+    @classmethod
+    def of(cls, c: Cohort) -> _Columns:
+        dates = ("birth", "diagnosed", "metastatic", "lab_date")
+        values: dict[str, list[Any]] = {name: getattr(c, name).astype(object).tolist() for name in dates}
+        for name in ("ids", "subtype", "ecog", "brain", "brain_treated", "two_plus", *(f for _, _, f, _ in LABS)):
+            values[name] = getattr(c, name).tolist()
+        values["sites"] = [[s for s, has in zip(SITES, row, strict=True) if has] for row in c.sites.tolist()]
+        values["ihc"], values["ish"] = her2_ihc(c).tolist(), her2_ish(c).tolist()
+        values["brain_rt"] = brain_radiotherapy(c).astype(object).tolist()
+        starts, ends = c.line_start.astype(object).tolist(), c.line_end.astype(object).tolist()
+        lines = [
+            [(s, e) for s, e in zip(row_s, row_e, strict=True) if s is not None]
+            for row_s, row_e in zip(starts, ends, strict=True)
+        ]
+        return cls(values, lines, [REGIMENS[s] for s in values["subtype"]])
+
+
+def patient_resources(columns: _Columns, i: int, codes: Codes) -> Iterator[Resource]:
     """Every resource of patient ``i``."""
-    pid = str(c.ids[i])
-    birth = c.as_of.replace(year=c.as_of.year - int(c.age[i]), day=1) - dt.timedelta(days=int(rng.integers(0, 360)))
-    yield {"resourceType": "Patient", "id": pid, "gender": "female", "birthDate": birth.isoformat()}
-    metastatic = c.as_of - dt.timedelta(days=int(rng.integers(60, 2000)))
-    diagnosed = metastatic - dt.timedelta(days=0 if rng.random() < 0.3 else int(rng.integers(90, 3000)))
+    v = {name: col[i] for name, col in columns.values.items()}
+    pid = str(v["ids"])
+    yield {"resourceType": "Patient", "id": pid, "gender": "female", "birthDate": v["birth"].isoformat()}
     ev = _Events(pid, codes)
-    yield ev.condition("breast_cancer", "condition.breast_cancer", diagnosed, "active")
-    sites = [s for s, p in SITES.items() if rng.random() < p] or ["bone"]
-    for site in sites:
-        yield ev.condition(site, f"condition.metastasis.{site}", metastatic, "active")
-    if bool(c.brain[i]):
-        treated = rng.random() < 0.5
-        yield ev.condition("brain", "condition.metastasis.brain", metastatic, "remission" if treated else "active")
-        if treated:
-            yield ev.procedure("brain-rt", "procedure.brain_radiotherapy", metastatic + dt.timedelta(days=20))
-    yield from _her2(ev, str(c.subtype[i]), diagnosed, rng)
-    yield from _lines(ev, REGIMENS[str(c.subtype[i])][: int(c.lines[i])], metastatic, c.as_of, rng)
-    labs = c.as_of - dt.timedelta(days=int(c.lab_age[i]))
-    yield ev.coded("ecog", "score.ecog", codes.answer("score.ecog", str(int(c.ecog[i]))), labs)
-    yield ev.quantity("lvef", "obs.lvef", float(c.lvef[i]), labs, None)
-    yield ev.quantity("anc", "lab.anc", float(c.anc[i]), labs, None)
-    yield ev.quantity("bili", "lab.bilirubin_total", float(c.bilirubin[i]), labs, 1.2)
-    yield ev.quantity("creat", "lab.creatinine", float(c.creatinine[i]), labs, 1.1)
-    for concept, median, sigma, uln in EXTRA_LABS:
-        value = round(float(rng.lognormal(np.log(median), sigma)), 1)
-        yield ev.quantity(concept.split(".")[1], concept, value, labs, uln)
-
-
-def _her2(ev: _Events, subtype: str, day: dt.date, rng: np.random.Generator) -> Iterator[Resource]:
-    """IHC 3+ or 2+/ISH amplified (positive); 1+ or 2+/ISH not amplified (low); 0 (negative)."""
-    two_plus = rng.random() < (0.3 if subtype == "positive" else 0.4 if subtype == "low" else 0.0)
-    score = "2+" if two_plus else {"positive": "3+", "low": "1+", "negative": "0"}[subtype]
-    yield ev.observation("her2-ihc", "marker.her2_ihc", day, {"valueString": score})
-    if two_plus:
-        category = "amplified" if subtype == "positive" else "not_amplified"
-        answer = ev.codes.answer("marker.her2_ish", category)
-        yield ev.coded("her2-ish", "marker.her2_ish", answer, day)
-
-
-def _lines(
-    ev: _Events, regimens: tuple[tuple[str, ...], ...], start: dt.date, as_of: dt.date, rng: np.random.Generator
-) -> Iterator[Resource]:
-    """Lines of therapy one after another: 2-30 months each, 0-4 months apart; the last may be ongoing."""
-    day = start + dt.timedelta(days=int(rng.integers(0, 45)))
-    for n, drugs in enumerate(regimens):
-        if day >= as_of:
-            return
-        end: dt.date | None = day + dt.timedelta(days=int(rng.integers(60, 900)))
-        if end is not None and end >= as_of:
-            end = None
+    yield ev.condition("breast_cancer", "condition.breast_cancer", v["diagnosed"], "active")
+    for site in v["sites"]:
+        yield ev.condition(site, f"condition.metastasis.{site}", v["metastatic"], "active")
+    if v["brain"]:
+        status = "remission" if v["brain_treated"] else "active"
+        yield ev.condition("brain", "condition.metastasis.brain", v["metastatic"], status)
+    if v["brain_rt"] is not None:
+        yield ev.procedure("brain-rt", "procedure.brain_radiotherapy", v["brain_rt"])
+    yield ev.observation("her2-ihc", "marker.her2_ihc", v["diagnosed"], {"valueString": v["ihc"]})
+    if v["two_plus"]:
+        yield ev.coded("her2-ish", "marker.her2_ish", codes.answer("marker.her2_ish", v["ish"]), v["diagnosed"])
+    for n, ((start, end), drugs) in enumerate(zip(columns.lines[i], columns.regimens[i], strict=False)):
         for drug in drugs:
-            yield ev.medication(f"l{n}-{drug}", f"drug.{drug}", day, end)
-        if end is None:
-            return
-        day = end + dt.timedelta(days=int(rng.integers(0, 120)))
+            yield ev.medication(f"l{n}-{drug}", f"drug.{drug}", start, end)
+    labs = v["lab_date"]
+    yield ev.coded("ecog", "score.ecog", codes.answer("score.ecog", str(v["ecog"])), labs)
+    for name, concept, field, uln in LABS:
+        yield ev.quantity(name, concept, float(v[field]), labs, uln)
 
 
 class _Events:

@@ -42,7 +42,9 @@ def ingest(
     out: Annotated[Path, typer.Option("--out", help="The facts store folder to write.")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="The store's date YYYY-MM-DD (default: today).")] = None,
     trials: Annotated[list[str] | None, typer.Option("--trials", help="Trials whose derived facts to store.")] = None,
-    workers: Annotated[int, typer.Option("--workers", help="Processes (one input each).")] = os.cpu_count() or 1,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Processes; a large input is split among them.")
+    ] = os.cpu_count() or 1,
 ) -> None:
     """Read patient records into a Parquet facts store; list every unusable record in rejects.csv."""
     from trialmatch.cohort.ingest import ingest as run_ingest
@@ -50,8 +52,12 @@ def ingest(
     day = _date(as_of) or dt.date.today()
     calls = _calls(trials)
     with Progress(transient=True) as progress:
-        task = progress.add_task("ingesting", total=len(inputs))
-        manifest = run_ingest(inputs, out, day, calls, workers=workers, progress=lambda _: progress.advance(task))
+        task = progress.add_task("ingesting", total=None)
+
+        def shard_done(done: int, shards: int) -> None:
+            progress.update(task, completed=done, total=shards)
+
+        manifest = run_ingest(inputs, out, day, calls, workers=workers, progress=shard_done)
     typer.echo(
         f"{manifest.patients_read} patients read, {manifest.patients_stored} stored, "
         f"{manifest.patients_rejected} rejected; {manifest.records_rejected} records rejected (rejects.csv)"
@@ -109,5 +115,5 @@ def synth(
     manifest = write_store(cohort, out, _calls(trials))
     typer.echo(f"{manifest.patients_stored} synthetic patients written to {out}")
     if fhir:
-        resources = write_fhir(cohort, out / "fhir", seed)
+        resources = write_fhir(cohort, out / "fhir")
         typer.echo(f"{resources} FHIR resources written to {out / 'fhir'}")

@@ -2,7 +2,8 @@
 
 :func:`read_patients` picks the reader from the input itself: a directory is a Bulk Data export, ``*.ndjson``
 / ``*.jsonl`` one NDJSON file, a file starting with ``{`` FHIR JSON, and a file whose header names
-``patient_id`` the CSV layout of ``docs/patient-data.md``.
+``patient_id`` the CSV layout of ``docs/patient-data.md``. Every reader can yield just a
+:class:`~trialmatch.patients.sources.shards.Shard` of the patients, so that processes can share one input.
 """
 
 from __future__ import annotations
@@ -12,37 +13,53 @@ from pathlib import Path
 
 from trialmatch.errors import InputError, UnrecognizedFormatError
 from trialmatch.patients.model import InputProblem, PatientRecord
-from trialmatch.patients.sources.fhir import read_fhir_json
+from trialmatch.patients.sources.fhir import count_fhir_json, read_fhir_json
 from trialmatch.patients.sources.ndjson import ndjson_files, read_ndjson
-from trialmatch.patients.sources.tabular import read_csv
+from trialmatch.patients.sources.shards import WHOLE, Shard
+from trialmatch.patients.sources.tabular import count_csv, read_csv
 from trialmatch.rules.concepts import ConceptLibrary, default_library
 
-__all__ = ["read_patients"]
+__all__ = ["Shard", "count_patients", "ndjson_inputs", "read_patients"]
 
 _SNIFF_BYTES = 4096
 
 
 def read_patients(
-    path: Path, *, library: ConceptLibrary | None = None, problems: list[InputProblem] | None = None
+    path: Path,
+    *,
+    library: ConceptLibrary | None = None,
+    problems: list[InputProblem] | None = None,
+    shard: Shard = WHOLE,
 ) -> Iterator[PatientRecord]:
-    """Every patient in ``path``, one record at a time.
+    """Every patient in ``path`` (or the shard's), one record at a time.
 
     Problems that belong to a patient are in its record; those no patient can own (a malformed NDJSON line,
-    a resource not linked to any patient) are appended to ``problems`` when given. A file that cannot be
-    read at all raises InputError naming it.
+    a resource not linked to any patient) are appended to ``problems`` when given, whatever the shard. A
+    file that cannot be read at all raises InputError naming it.
     """
     lib = library if library is not None else default_library()
     sink = problems if problems is not None else []
+    files = ndjson_inputs(path)
+    if files is not None:
+        return read_ndjson(files, lib, sink, shard)
+    if detect_format(path) == "csv":
+        return read_csv(path, lib, sink, shard)
+    return read_fhir_json(path, lib, sink, shard)
+
+
+def ndjson_inputs(path: Path) -> list[Path] | None:
+    """The NDJSON files of ``path`` (a Bulk Data folder or one NDJSON file), None for FHIR JSON or CSV."""
     if path.is_dir():
-        return read_ndjson(ndjson_files(path), lib, sink)
+        return ndjson_files(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file or directory")
-    kind = detect_format(path)
-    if kind == "ndjson":
-        return read_ndjson([path], lib, sink)
-    if kind == "csv":
-        return read_csv(path, lib, sink)
-    return read_fhir_json(path, lib, sink)
+    return [path] if detect_format(path) == "ndjson" else None
+
+
+def count_patients(path: Path) -> int:
+    """How many patients a FHIR JSON or CSV file holds, without building their records (to decide how to
+    share it among processes); NDJSON is counted when it is indexed (``ndjson.index_ndjson``)."""
+    return count_csv(path) if detect_format(path) == "csv" else count_fhir_json(path)
 
 
 def detect_format(path: Path) -> str:

@@ -14,6 +14,7 @@ from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources.fhir_index import ResourceIndex, patient_reference, typed_key
 from trialmatch.patients.sources.fhir_record import LOOKUP_TYPES, build_record, unowned_action
 from trialmatch.patients.sources.fhir_values import JSON, as_dict, as_list, as_str, label
+from trialmatch.patients.sources.shards import WHOLE, Shard
 from trialmatch.rules.concepts import ConceptLibrary
 
 
@@ -29,15 +30,25 @@ def load_json(path: Path) -> object:
         raise RecordError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno})") from exc
 
 
-def read_fhir_json(path: Path, library: ConceptLibrary, problems: list[InputProblem]) -> Iterator[PatientRecord]:
-    """The patients of one FHIR JSON file; problems no patient can own go to ``problems``.
+def read_fhir_json(
+    path: Path, library: ConceptLibrary, problems: list[InputProblem], shard: Shard = WHOLE
+) -> Iterator[PatientRecord]:
+    """The shard's patients of one FHIR JSON file; problems no patient can own go to ``problems``.
 
     The file is parsed at once, so an unreadable or non-FHIR file raises here, not while iterating."""
+    return records_from_resources(_file_entries(path, problems), library, problems, (str(path),), shard)
+
+
+def count_fhir_json(path: Path) -> int:
+    """How many patients a FHIR JSON file holds (to decide how to share it), without building their records."""
+    return len(group_resources(_file_entries(path, []), [])[1])
+
+
+def _file_entries(path: Path, problems: list[InputProblem]) -> list[tuple[JSON, str | None]]:
     data = as_dict(load_json(path))
     if not as_str(data.get("resourceType")):
         raise UnrecognizedFormatError(f"{path}: not a FHIR resource (no resourceType)")
-    entries = list(_entries(data, problems))
-    return records_from_resources(entries, library, problems, (str(path),))
+    return list(_entries(data, problems))
 
 
 def _entries(data: JSON, problems: list[InputProblem], where: str = "Bundle") -> Iterator[tuple[JSON, str | None]]:
@@ -73,8 +84,18 @@ def records_from_resources(
     library: ConceptLibrary,
     problems: list[InputProblem],
     sources: tuple[str, ...],
+    shard: Shard = WHOLE,
 ) -> Iterator[PatientRecord]:
-    """Group resources by patient and build one record per patient, in order of first appearance."""
+    """Group resources by patient and build one record per patient of the shard, in order of first appearance."""
+    index, groups = group_resources(entries, problems)
+    for patient_id, resources in shard.select(groups.items()):
+        yield build_record(patient_id, resources, index, library, sources)
+
+
+def group_resources(
+    entries: Iterable[tuple[JSON, str | None]], problems: list[InputProblem]
+) -> tuple[ResourceIndex, dict[str, list[JSON]]]:
+    """Every resource indexed for references, and each patient's resources in order of first appearance."""
     index = ResourceIndex()
     pairs = list(entries)
     for resource, full_url in pairs:
@@ -86,8 +107,7 @@ def records_from_resources(
             groups.setdefault(owner, []).append(resource)
         elif resource.get("resourceType") not in LOOKUP_TYPES:
             problems.append(InputProblem(source=label(resource), problem=why, action=unowned_action(resource)))
-    for patient_id, resources in groups.items():
-        yield build_record(patient_id, resources, index, library, sources)
+    return index, groups
 
 
 def patient_of(resource: JSON, index: ResourceIndex) -> tuple[str | None, str]:

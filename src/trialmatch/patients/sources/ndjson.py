@@ -6,6 +6,10 @@ only its byte offset, under the patient it belongs to and under its ``Type/id``,
 database on disk (:mod:`ndjson_store`); a second pass reads one patient's lines back by offset, builds the
 record and lets them go. References to shared resources (Medication, Specimen) are looked up in the database
 and read by offset when a converter asks for them.
+
+To share one export among processes, :func:`index_ndjson` runs the first pass once and keeps the database;
+each process then reads its :class:`~trialmatch.patients.sources.shards.Shard` of the patients from it
+(:func:`read_indexed`), so the lines are parsed once for indexing and problems found there are reported once.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources.fhir_index import patient_reference, typed_key
 from trialmatch.patients.sources.fhir_record import LOOKUP_TYPES, build_record, unowned_action
 from trialmatch.patients.sources.fhir_values import JSON, as_str, label
-from trialmatch.patients.sources.ndjson_store import Location, LocationStore
+from trialmatch.patients.sources.ndjson_store import Location, LocationStore, remove_store
+from trialmatch.patients.sources.shards import WHOLE, Shard
 from trialmatch.rules.concepts import ConceptLibrary
 
 
@@ -113,15 +118,54 @@ def _owner(resource: JSON) -> str | None:
 
 
 def read_ndjson(
-    files: Sequence[Path], library: ConceptLibrary, problems: list[InputProblem]
+    files: Sequence[Path], library: ConceptLibrary, problems: list[InputProblem], shard: Shard = WHOLE
 ) -> Iterator[PatientRecord]:
-    """The patients of NDJSON files, one at a time, in order of first appearance."""
+    """The shard's patients of NDJSON files, one at a time, in order of first appearance."""
     index = LineIndex(files)
-    sources = tuple(str(p) for p in files)
     try:
         index.scan(problems)
-        for patient_id, locations in index.store.patients():
-            resources = [index.load(loc) for loc in locations]
-            yield build_record(patient_id, resources, index, library, sources)
+        yield from _records(index, library, shard)
     finally:
         index.close()
+
+
+@dataclass(frozen=True)
+class KeptIndex:
+    """A finished line index left on disk for other processes: the files it indexes and its folder."""
+
+    files: tuple[Path, ...]
+    folder: Path
+    patients: int
+
+
+def index_ndjson(files: Sequence[Path], problems: list[InputProblem]) -> KeptIndex:
+    """The first pass alone, kept for :func:`read_indexed`; the caller deletes it with :func:`remove_index`."""
+    index = LineIndex(files)
+    try:
+        index.scan(problems)
+        patients = index.store.count()
+    except BaseException:
+        index.close()
+        raise
+    return KeptIndex(tuple(files), index.store.keep(), patients)
+
+
+def read_indexed(kept: KeptIndex, library: ConceptLibrary, shard: Shard) -> Iterator[PatientRecord]:
+    """The shard's patients read through a kept index (no first pass: its problems were reported by then)."""
+    index = LineIndex(kept.files, LocationStore(kept.folder))
+    try:
+        yield from _records(index, library, shard)
+    finally:
+        index.close()
+
+
+def remove_index(kept: KeptIndex) -> None:
+    """Delete a kept index once every reader is done."""
+    remove_store(kept.folder)
+
+
+def _records(index: LineIndex, library: ConceptLibrary, shard: Shard) -> Iterator[PatientRecord]:
+    sources = tuple(str(p) for p in index.files)
+    for patient_id, locations in index.store.patients(shard):
+        resources = [index.load(loc) for loc in locations]
+        yield build_record(patient_id, resources, index, library, sources)

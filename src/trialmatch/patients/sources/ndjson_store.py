@@ -1,5 +1,6 @@
 """Where each NDJSON line is, kept on disk in a temporary SQLite database so that memory stays flat however
-large the export: only a batch of pending rows and one patient's locations are in Python at a time."""
+large the export: only a batch of pending rows and one patient's locations are in Python at a time. A finished
+database can be kept and opened read-only by other processes, each reading its own share of the patients."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from trialmatch.patients.sources.shards import WHOLE, Shard
+
 Location = tuple[int, int]
 """(file number, byte offset of the line)."""
 
 BATCH = 5_000
 """Rows kept in memory before they are written with one ``executemany``."""
 
+_DATABASE = "index.sqlite"
 _SCHEMA = """
 CREATE TABLE patients (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
 CREATE TABLE lines (patient TEXT NOT NULL, file INTEGER NOT NULL, offset INTEGER NOT NULL);
@@ -23,13 +27,20 @@ CREATE TABLE keys (key TEXT PRIMARY KEY, file INTEGER NOT NULL, offset INTEGER N
 
 
 class LocationStore:
-    """Line locations per patient (first-appearance order) and by ``Type/id``, in a private temporary
-    directory that :meth:`close` deletes."""
+    """Line locations per patient (first-appearance order) and by ``Type/id``.
 
-    def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="trialmatch-ndjson-"))  # mode 0700: private
-        self._db = sqlite3.connect(self.folder / "index.sqlite")
-        self._db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
+    A new store lives in a private temporary directory that :meth:`close` deletes (unless :meth:`keep` handed
+    it on); given the ``folder`` of a kept store, it is opened read-only and closing leaves it in place."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.owned = folder is None
+        if folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="trialmatch-ndjson-"))  # mode 0700: private
+            self._db = sqlite3.connect(self.folder / _DATABASE)
+            self._db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
+        else:
+            self.folder = folder
+            self._db = sqlite3.connect((folder / _DATABASE).as_uri() + "?mode=ro", uri=True)
         self._lines: list[tuple[str, int, int]] = []
         self._keys: list[tuple[str, int, int]] = []
 
@@ -53,11 +64,18 @@ class LocationStore:
         """End of the first pass: write what is pending and index lines by patient."""
         self.flush()
         self._db.execute("CREATE INDEX lines_by_patient ON lines (patient)")
+        self._db.commit()
 
-    def patients(self) -> Iterator[tuple[str, list[Location]]]:
-        """Each patient with its line locations in file order, fetched one patient at a time."""
+    def count(self) -> int:
+        """How many patients own lines."""
+        return int(self._db.execute("SELECT count(*) FROM patients").fetchone()[0])
+
+    def patients(self, shard: Shard = WHOLE) -> Iterator[tuple[str, list[Location]]]:
+        """The shard's patients with their line locations in file order, fetched one patient at a time."""
         lines = self._db.cursor()
-        for (patient,) in self._db.execute("SELECT id FROM patients ORDER BY seq"):
+        # seq counts 1, 2, ... in first-appearance order: rows are only ever inserted, one per new patient
+        chosen = "SELECT id FROM patients WHERE (seq - 1) % ? = ? ORDER BY seq"
+        for (patient,) in self._db.execute(chosen, (shard.count, shard.index)):
             rows = lines.execute("SELECT file, offset FROM lines WHERE patient = ? ORDER BY rowid", (patient,))
             yield patient, [(file, offset) for file, offset in rows]
 
@@ -66,7 +84,20 @@ class LocationStore:
         row = self._db.execute("SELECT file, offset FROM keys WHERE key = ?", (key,)).fetchone()
         return (row[0], row[1]) if row else None
 
-    def close(self) -> None:
-        """Close the database and delete its directory."""
+    def keep(self) -> Path:
+        """Close the finished database but leave its directory for readers in other processes; whoever
+        asked for it deletes it (:func:`remove_store`)."""
+        self.owned = False
         self._db.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        return self.folder
+
+    def close(self) -> None:
+        """Close the database; delete its directory when this store made it."""
+        self._db.close()
+        if self.owned:
+            remove_store(self.folder)
+
+
+def remove_store(folder: Path) -> None:
+    """Delete a kept store's directory."""
+    shutil.rmtree(folder, ignore_errors=True)

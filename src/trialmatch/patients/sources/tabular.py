@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from trialmatch.patients.model import (
     ProcedureFact,
 )
 from trialmatch.patients.sources.facts import KEPT_UNUSED, Context, Normalizer, Quantity, RawResult
+from trialmatch.patients.sources.shards import WHOLE, Shard
 from trialmatch.patients.sources.tabular_columns import (
     BRAIN_STATES,
     LAB_SUFFIXES,
@@ -38,25 +39,39 @@ _SEXES = ("female", "male", "other", "unknown")
 _YES = ("yes", "true", "1", "y")
 
 
-def read_csv(path: Path, library: ConceptLibrary, problems: list[InputProblem]) -> Iterator[PatientRecord]:
-    """The patients of a CSV file; unknown columns are noted once in ``problems``."""
+def read_csv(
+    path: Path, library: ConceptLibrary, problems: list[InputProblem], shard: Shard = WHOLE
+) -> Iterator[PatientRecord]:
+    """The shard's patients of a CSV file; unknown columns are noted once in ``problems``."""
+    reader = _reader(path)
+    known = set(all_columns())
+    for column in reader.fieldnames or []:
+        if column not in known:
+            problems.append(InputProblem(source=f"column {column}", problem="column not recognized", action="ignored"))
+    return _rows(shard.select(reader), reader, library, str(path))
+
+
+def count_csv(path: Path) -> int:
+    """How many patients (rows) a CSV file holds, without building their records."""
+    return sum(1 for _ in _reader(path))
+
+
+def _reader(path: Path) -> csv.DictReader[str]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot be read ({exc.__class__.__name__})") from exc
     reader = csv.DictReader(text.splitlines())
-    header = reader.fieldnames or []
-    if "patient_id" not in header:
+    if "patient_id" not in (reader.fieldnames or []):
         raise RecordError(f"{path}: no patient_id column")
-    known = set(all_columns())
-    for column in header:
-        if column not in known:
-            problems.append(InputProblem(source=f"column {column}", problem="column not recognized", action="ignored"))
-    return _rows(reader, library, str(path))
+    return reader
 
 
-def _rows(reader: csv.DictReader[str], library: ConceptLibrary, source: str) -> Iterator[PatientRecord]:
-    for row in reader:
+def _rows(
+    rows: Iterable[dict[str, str | None]], reader: csv.DictReader[str], library: ConceptLibrary, source: str
+) -> Iterator[PatientRecord]:
+    """One record per row; ``reader`` gives each row's line number."""
+    for row in rows:
         cells = {k: (v or "").strip() for k, v in row.items() if k}
         yield _Row(reader.line_num, cells, Normalizer(library)).record((source,))
 
