@@ -1,10 +1,11 @@
 """Benchmark: cohort screening in SQL (DuckDB) against the per-patient evaluator, extrapolated.
 
-Run: ``.venv/bin/python benchmarks/cohort.py 10000 100000``. For each size a synthetic store is written
-(``cohort synth``, seed 1) and every bundled trial is screened with ``screen_store``. The per-patient time is
-measured on the bundled example patients (real FHIR records, screened against the same trials) and
-multiplied by the cohort size; the example patients are richer than the synthetic ones, so the ratio is an
-estimate, not a like-for-like measurement.
+Run: ``.venv/bin/python benchmarks/cohort.py 10000 100000 1000000 [--sample 10000]``. For each size a
+synthetic store is written (``cohort synth``, seed 1; not timed) and every bundled trial is screened with
+``screen_store``, timed until ``verdicts.parquet`` is written (compile, the wide query, the verdicts) and then
+for the criteria matrix (``criteria.parquet``) separately. The per-patient evaluator screens a sample of the
+same synthetic patients (their ``--fhir`` records, read back with ``read_patients``) against the same trials;
+its time per patient is multiplied by the cohort size.
 
 Ingest: ``.venv/bin/python benchmarks/cohort.py ingest 2000 10000 --workers 1,2``. For each size
 ``cohort synth --fhir`` NDJSON (seed 1, one Bulk Data folder) is ingested by a fresh child process once per
@@ -35,7 +36,6 @@ from trialmatch.rules.ast import Condition
 from trialmatch.rules.catalog import TrialRules
 
 AS_OF = dt.date(2025, 1, 15)
-EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "src/trialmatch/data/patients/examples").glob("ex-*.json"))
 
 
 def _rules(trials: list[TrialRules]) -> list[Condition]:
@@ -43,39 +43,44 @@ def _rules(trials: list[TrialRules]) -> list[Condition]:
     return [x for b in trials for c in b.trial.all_criteria() if (x := b.rule_for(c.id)) is not None]
 
 
-def per_patient_seconds(rounds: int = 5) -> float:
-    """Seconds to screen one patient against every bundled trial with the per-patient evaluator."""
+def per_patient_seconds(sample: int) -> float:
+    """Seconds to screen one synthetic patient against every bundled trial with the per-patient evaluator."""
     trials, _ = select([], None)
-    records = [r for path in EXAMPLES for r in read_patients(path)]
+    with tempfile.TemporaryDirectory() as tmp:
+        write_fhir(generate(sample, 2, AS_OF), Path(tmp))
+        records = list(read_patients(Path(tmp)))
     start = time.perf_counter()
-    for _ in range(rounds):
-        for record in records:
-            for bound in trials:
-                screen_trial(record, bound, AS_OF, SiteAnswers())
-    return (time.perf_counter() - start) / (rounds * len(records))
+    for record in records:
+        for bound in trials:
+            screen_trial(record, bound, AS_OF, SiteAnswers())
+    return (time.perf_counter() - start) / len(records)
 
 
-def cohort_seconds(patients: int, folder: Path) -> float:
-    """Seconds for ``cohort screen`` over a synthetic store of ``patients`` (store writing not counted)."""
+def cohort_seconds(patients: int, folder: Path) -> dict[str, float]:
+    """Seconds per stage of ``cohort screen`` over a synthetic store of ``patients`` (store writing not counted)."""
     trials, _ = select([], None)
     write_store(generate(patients, 1, AS_OF), folder / "store", store_calls(_rules(trials)))
-    start = time.perf_counter()
-    screen_store(folder / "store", trials, folder / "out")
-    return time.perf_counter() - start
+    return screen_store(folder / "store", trials, folder / "out").seconds
 
 
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int], sample: int) -> None:
     """Print a Markdown table row per size."""
-    one = per_patient_seconds()
+    one = per_patient_seconds(sample)
     trials = len(select([], None)[0])
-    print(f"per-patient evaluator: {one * 1000:.1f} ms per patient (all bundled trials)\n")
-    print("| patients | cohort screen (DuckDB) | verdicts per second | per-patient, extrapolated | ratio |")
-    print("|---:|---:|---:|---:|---:|")
+    print(f"per-patient evaluator: {one * 1000:.1f} ms per patient (all bundled trials, {sample:,} patients)\n")
+    print(
+        "| patients | to verdicts.parquet | verdicts per second | criteria matrix | per-patient, extrapolated | ratio |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            sql = cohort_seconds(size, Path(tmp))
+            stages = cohort_seconds(size, Path(tmp))
+        verdicts = stages["compile"] + stages["verdicts"]
         serial = one * size
-        print(f"| {size:,} | {sql:.1f} s | {size * trials / sql:,.0f} | {serial:.0f} s | {serial / sql:.0f}x |")
+        print(
+            f"| {size:,} | {verdicts:.1f} s | {size * trials / verdicts:,.0f} | {stages['criteria']:.1f} s "
+            f"| {serial:,.0f} s | {serial / verdicts:,.0f}x |"
+        )
 
 
 def ingest_child(fhir: str, out: str, workers: int) -> None:
@@ -109,14 +114,13 @@ def main_ingest(sizes: list[int], workers: list[int]) -> None:
                 )
 
 
-def _ingest_args(args: list[str]) -> tuple[list[int], list[int]]:
-    """Sizes and ``--workers 1,2`` from the command line."""
-    workers = [1]
-    if "--workers" in args:
-        at = args.index("--workers")
-        workers = [int(w) for w in args[at + 1].split(",")]
-        args = args[:at] + args[at + 2 :]
-    return [int(a) for a in args] or [2_000, 10_000], workers
+def _option(args: list[str], name: str, default: str) -> tuple[list[int], str]:
+    """The sizes on the command line, and the value of option ``name`` (``default`` without it)."""
+    value = default
+    if name in args:
+        at = args.index(name)
+        value, args = args[at + 1], args[:at] + args[at + 2 :]
+    return [int(a) for a in args], value
 
 
 if __name__ == "__main__":
@@ -124,6 +128,8 @@ if __name__ == "__main__":
     if args[:1] == ["ingest-child"]:
         ingest_child(args[1], args[2], int(args[3]))
     elif args[:1] == ["ingest"]:
-        main_ingest(*_ingest_args(args[1:]))
+        sizes, workers = _option(args[1:], "--workers", "1")
+        main_ingest(sizes or [2_000, 10_000], [int(w) for w in workers.split(",")])
     else:
-        main([int(a) for a in args] or [10_000, 100_000])
+        sizes, sample = _option(args, "--sample", "10000")
+        main(sizes or [10_000, 100_000], int(sample))

@@ -81,7 +81,7 @@ def test_hostile_concept_and_ids_stay_literals(engine: DuckDBEngine) -> None:
     rule = r.All(items=(r.Has(domain="condition", concept=HOSTILE), r.Review(reason=HOSTILE)))
     status = compiler.compile(rule)
     wide = compiler.frame.select("patients", [exp.alias_(status, "c0", quoted=True)])
-    query = TrialQuery(HOSTILE, DIALECTS["duckdb"], [Column(HOSTILE, True, "c0")])
+    query = TrialQuery(HOSTILE, [Column(HOSTILE, True, "c0")])
     engine.materialize(wide, HOSTILE)
     rows = engine.arrow(query.criteria(HOSTILE).sql(dialect="duckdb")).to_pylist()
     assert rows == [{"patient_id": HOSTILE, "trial_id": HOSTILE, "criterion_id": HOSTILE, "status": "not_met"}]

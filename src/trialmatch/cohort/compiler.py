@@ -24,7 +24,7 @@ from trialmatch.cohort.calls import Call, Calls, args_key
 from trialmatch.cohort.dialects import CompileError, Dialect
 from trialmatch.cohort.tables import EVENT_TABLES, derived_column, latest_column
 from trialmatch.engine.logic import Status
-from trialmatch.engine.measurements import _category
+from trialmatch.engine.measurements import _UNSETTLED, _category
 from trialmatch.errors import ConceptError, UnitError
 from trialmatch.patients.derive.timewindow import window_start
 from trialmatch.patients.units import convert
@@ -238,8 +238,9 @@ class Compiler:
         if (spec.type == "boolean") != want_bool:
             raise CompileError(f"'{name}' is a {spec.type}, not usable as {'a flag' if want_bool else 'a value'}")
         lesion = spec.scope == "lesion"
-        if lesion and self.frame.alias != "l":
-            raise CompileError(f"'{name}' describes a lesion and is only allowed inside count_lesions(where=...)")
+        if lesion != (self.frame.alias == "l"):
+            where = "only allowed inside" if lesion else "not allowed inside"
+            raise CompileError(f"'{name}' describes a {spec.scope}: {where} count_lesions(where=...)")
         key = args_key(name, args)
         held = self.calls.lesion if lesion else self.calls.patient
         if (name, key) not in held:
@@ -284,7 +285,7 @@ class Compiler:
         elif isinstance(value, r.Latest):
 
             def part(name: str) -> exp.Expr | None:
-                read = partial(rel.latest_part, value.concept, self.as_of, start, name)
+                read = partial(rel.latest_part, value.concept, start, name)
                 return self.aggregate("measurements", ("latest", value, name), read)
 
         else:
@@ -401,7 +402,12 @@ def _category_status(category: exp.Expr, op: str, threshold: r.Category | r.Cate
             raise CompileError(f"Compare: a category can only be compared with == or !=, not '{op}'")
         values, want = [_category(threshold.value)], op == "=="
     inside = exp.In(this=category, expressions=[rel.text(v) for v in values])
-    return st.from_bool(inside if want else exp.Not(this=inside))
+    status = st.from_bool(inside if want else exp.Not(this=inside))
+    unsettled = sorted(_UNSETTLED - set(values))  # equivocal is neither side until settled, as the evaluator says
+    if not unsettled:
+        return status
+    pending = exp.In(this=category.copy(), expressions=[rel.text(v) for v in unsettled])
+    return exp.Case().when(pending, st.literal(Status.UNKNOWN)).else_(status)
 
 
 def _range_status(lo: exp.Expr, hi: exp.Expr, op: str, limit: float) -> exp.Expr:

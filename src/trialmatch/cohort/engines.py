@@ -1,7 +1,7 @@
 """Where compiled SQL runs: DuckDB embedded (the default) or Spark (the ``spark`` extra, needs Java).
 
-Both register the store's tables as views under their own names, materialize each trial's wide query as a
-table, and return Arrow tables, so the statements run are exactly those ``rules sql`` prints.
+Both register the store's tables as views under their own names, materialize the run's wide query as a table
+and write the verdicts and criteria from it, so the statements run are exactly those ``rules sql`` prints.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from trialmatch.cohort.calls import Calls, default_calls, rule_calls
 from trialmatch.cohort.facts import patient_rows
-from trialmatch.cohort.store import REJECTS, Manifest, PartWriter
+from trialmatch.cohort.store import REJECTS, Manifest, PartWriter, clear
 from trialmatch.cohort.tables import MEASURED_KINDS, store_schemas
 from trialmatch.errors import TrialmatchError
 from trialmatch.patients.model import InputProblem, PatientRecord
@@ -176,6 +176,7 @@ def ingest(
     """Ingest every input into the store at ``out`` and write its manifest and rejects file.
 
     ``progress`` is called with (shards done, shards in all) as each shard finishes."""
+    clear(out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = [Job(path, out, n, as_of, calls) for n, path in enumerate(inputs)]
     manifest = Manifest(as_of=as_of, concepts_version=default_library().version)
@@ -253,6 +254,7 @@ class _Workers:
 def store_records(records: Iterable[PatientRecord], out: Path, as_of: dt.date, calls: Calls) -> Manifest:
     """Write records already in memory as a store (tests, small cohorts); every record must be storable."""
     library = default_library()
+    clear(out)
     manifest = Manifest(as_of=as_of, concepts_version=library.version, source="records")
     manifest.hold(calls)
     writer = PartWriter(out, "00000", store_schemas(calls))

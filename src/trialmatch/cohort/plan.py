@@ -44,7 +44,6 @@ class TrialQuery:
     """One trial's columns of the wide table and the queries reading them (by the wide table's name)."""
 
     trial_id: str
-    dialect: Dialect
     columns: list[Column] = field(default_factory=list)
 
     def criteria(self, wide_table: str) -> exp.Expr:
@@ -65,14 +64,15 @@ class TrialQuery:
         fails = [_fails(c) for c in self.columns if not c.error]
         unknown = [exp.Is(this=rel.col(c.name), expression=exp.null()) for c in self.columns if not c.error]
         failed_ids = [exp.Case().when(f, rel.text(c.criterion_id)) for c, f in zip(self.compiled, fails, strict=True)]
-        verdict = exp.Case()
-        if fails:
-            verdict = verdict.when(exp.or_(*fails), rel.text("ineligible"))
-        if unknown or self.uncompiled:
-            verdict = verdict.when(
-                exp.or_(*unknown, exp.true() if self.uncompiled else exp.false()), rel.text("possible")
-            )
-        verdict = verdict.else_(rel.text("eligible"))
+        verdict: exp.Expr = rel.text("eligible")  # a trial without criteria excludes no one
+        if fails or unknown or self.uncompiled:
+            case = exp.Case()
+            if fails:
+                case = case.when(exp.or_(*fails), rel.text("ineligible"))
+            if unknown or self.uncompiled:
+                open_ = exp.or_(*unknown, exp.true() if self.uncompiled else exp.false())
+                case = case.when(open_, rel.text("possible"))
+            verdict = case.else_(rel.text("eligible"))
         failed = exp.ConcatWs(expressions=[rel.text(";"), *failed_ids], coalesce=True) if failed_ids else rel.text("")
         return exp.select(
             rel.col("patient_id"),
@@ -143,7 +143,7 @@ def compile_trials(
     selected: list[exp.Expr] = []
     queries = []
     for t, bound in enumerate(trials):
-        query = TrialQuery(bound.trial.trial_id, dialect)
+        query = TrialQuery(bound.trial.trial_id)
         for n, criterion in enumerate(bound.trial.criteria):
             name = f"t{t}_c{n}"
             inclusion = criterion.type is CriterionType.INCLUSION

@@ -52,34 +52,26 @@ def keys_equal(left: str, right: str, keys: Sequence[str]) -> exp.Expr:
     return pairs[0] if len(pairs) == 1 else exp.And(this=pairs[0], expression=keys_equal(left, right, keys[1:]))
 
 
-def usable(concept: str, as_of: dt.date, start: dt.date | None, numeric: bool, alias: str) -> exp.Expr:
-    """A measurement row of a concept (or narrower one) in the window: dated, not dropped, plausible, valued."""
+def measurements(concept: str, as_of: dt.date, start: dt.date | None) -> exp.Select:
+    """Usable numeric measurements of a concept (or narrower ones) in the window: dated, not dropped,
+    plausible, with a value."""
     where = [
-        exp.EQ(this=col("concept", alias), expression=text(concept)),
-        exp.LTE(this=col("date", alias), expression=day(as_of)),
-        exp.Not(this=exp.In(this=col("status", alias), expressions=[text(s) for s in _DROPPED_MEASUREMENT])),
-        exp.Not(this=col("implausible", alias)),
-        exp.Not(this=exp.Is(this=col("value" if numeric else "category", alias), expression=exp.null())),
+        exp.EQ(this=col("concept", "m"), expression=text(concept)),
+        exp.LTE(this=col("date", "m"), expression=day(as_of)),
+        exp.Not(this=exp.In(this=col("status", "m"), expressions=[text(s) for s in _DROPPED_MEASUREMENT])),
+        exp.Not(this=col("implausible", "m")),
+        exp.Not(this=exp.Is(this=col("value", "m"), expression=exp.null())),
     ]
     if start is not None:
-        where.append(exp.GTE(this=col("date", alias), expression=day(start)))
-    return exp.and_(*where)
+        where.append(exp.GTE(this=col("date", "m"), expression=day(start)))
+    return exp.select("*").from_(table("measurements", "m")).where(exp.and_(*where))
 
 
-def measurements(concept: str, as_of: dt.date, start: dt.date | None, numeric: bool) -> exp.Select:
-    """Usable measurements of a concept in the window."""
-    return exp.select("*").from_(table("measurements", "m")).where(usable(concept, as_of, start, numeric, "m"))
-
-
-def latest_part(concept: str, as_of: dt.date, start: dt.date | None, part: str) -> exp.Expr:
+def latest_part(concept: str, start: dt.date | None, part: str) -> exp.Expr:
     """One part (value, category, unit, high) of the most recent usable value, as an aggregate over measurement
     rows ``f``: the row flagged ``latest`` for the concept (the store marks the one the evaluator reads at its
     as-of), if it falls in the window; the latest value overall lies outside the window only if every one does."""
-    where = [
-        exp.EQ(this=col("concept", "f"), expression=text(concept)),
-        col("latest", "f"),
-        exp.LTE(this=col("date", "f"), expression=day(as_of)),
-    ]
+    where = [exp.EQ(this=col("concept", "f"), expression=text(concept)), col("latest", "f")]
     if start is not None:
         where.append(exp.GTE(this=col("date", "f"), expression=day(start)))
     return exp.Filter(this=exp.Max(this=col(part, "f")), expression=exp.Where(this=exp.and_(*where)))
@@ -113,7 +105,7 @@ def extreme(function: str, concept: str, as_of: dt.date, start: dt.date | None) 
         ordered("source", False),
         ordered("value_text", False, text("")),
     ]
-    return pick_one(measurements(concept, as_of, start, numeric=True), order)
+    return pick_one(measurements(concept, as_of, start), order)
 
 
 def matching_events(events: str, concept: str, exceptions: Sequence[str], metastatic_only: bool) -> exp.Select:

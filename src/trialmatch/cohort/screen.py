@@ -7,6 +7,7 @@ ingest for that date (see ``docs/cohort.md``).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import time
 from collections.abc import Sequence
@@ -71,10 +72,17 @@ def compile_all(trials: Sequence[TrialRules], store: Path, engine: str, as_of: d
     """Every trial's SQL for the store (as-of and derived calls from its manifest)."""
     manifest = read_manifest(store)
     day = check_as_of(manifest, as_of, store)
-    return compile_trials(trials, DIALECTS[engine], day, default_library(), manifest.calls)
+    library = default_library()
+    if manifest.concepts_version != library.version:
+        raise InputError(
+            f"{store}: the facts store was built with concept library {manifest.concepts_version}, not "
+            f"{library.version}; concepts and derived values may differ, so ingest the records again"
+        )
+    return compile_trials(trials, DIALECTS[engine], day, library, manifest.calls)
 
 
 WIDE = "wide"
+OUTPUTS = ("verdicts.parquet", "criteria.parquet", "feasibility.csv", "feasibility.html")
 
 
 def screen_store(
@@ -85,6 +93,8 @@ def screen_store(
     manifest = read_manifest(store)
     query = compile_all(trials, store, engine, as_of)
     out.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUTS:  # an earlier run's files must not sit beside a failed run's
+        _remove(out / name)
     result = ScreenResult(manifest)
     runner = open_engine(engine, store)
 
@@ -118,11 +128,20 @@ def _columns(runner: Engine, names: list[str]) -> pa.Table:
 
 
 def _write(runner: Engine, query: exp.Expr | None, schema: pa.Schema, path: Path) -> None:
-    """The query's rows as Parquet (just the schema when there is no query), replacing an earlier run's file or
-    folder (Spark writes a folder)."""
+    """The query's rows as Parquet (just the schema when there is no query), written under a temporary name and
+    renamed when complete, so a failed run never leaves a truncated file behind."""
+    partial = path.with_name(path.name + ".partial")
+    _remove(partial)
+    if query is None:
+        pq.write_table(schema.empty_table(), partial)
+    else:
+        runner.write_parquet(query.sql(dialect=runner.dialect), partial, schema)
+    os.replace(partial, path)
+
+
+def _remove(path: Path) -> None:
+    """Delete an output file, or the folder Spark wrote in its place."""
     if path.is_dir():
         shutil.rmtree(path)
-    if query is None:
-        pq.write_table(schema.empty_table(), path)
     else:
-        runner.write_parquet(query.sql(dialect=runner.dialect), path, schema)
+        path.unlink(missing_ok=True)

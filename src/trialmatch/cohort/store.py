@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,11 +18,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trialmatch.cohort.calls import Calls
+from trialmatch.cohort.tables import TABLES
 from trialmatch.errors import InputError
 
 MANIFEST = "manifest.json"
 REJECTS = "rejects.csv"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: derived values and latest readings beside the patient, integer key pk
 
 
 @dataclass
@@ -66,12 +68,29 @@ def read_manifest(folder: Path) -> Manifest:
     path = folder / MANIFEST
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        version = data.get("format_version")
         data["as_of"] = dt.date.fromisoformat(data["as_of"])
-        return Manifest(**data)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        manifest = Manifest(**data) if version == FORMAT_VERSION else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(
             f"{folder}: not a facts store ({MANIFEST} missing or unreadable: {type(exc).__name__})"
         ) from exc
+    if manifest is None:
+        raise InputError(
+            f"{folder}: a facts store in format {version}, and this trialmatch reads format {FORMAT_VERSION}; "
+            "ingest the records again"
+        )
+    return manifest
+
+
+def clear(folder: Path) -> None:
+    """Remove an earlier store's tables, manifest and rejects from ``folder``, and nothing else: part file names
+    depend on how a store was written, so a stale part left beside new ones would duplicate patients."""
+    for name in TABLES:
+        if table_path(folder, name).is_dir():
+            shutil.rmtree(table_path(folder, name))
+    for name in (MANIFEST, REJECTS):
+        (folder / name).unlink(missing_ok=True)
 
 
 def table_path(folder: Path, table: str) -> Path:

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from trialmatch.cohort.calls import Calls
-from trialmatch.cohort.store import REJECTS, Manifest, PartWriter
+from trialmatch.cohort.store import REJECTS, Manifest, PartWriter, clear
 from trialmatch.cohort.synth_derived import derived
 from trialmatch.cohort.synth_store import (
     NAT,
@@ -203,6 +203,7 @@ def _lines(
 
 def write_store(c: Cohort, out: Path, calls: Calls) -> Manifest:
     """The cohort as a facts store holding ``calls``: the rows ``cohort ingest`` makes of ``write_fhir``'s NDJSON."""
+    clear(out)
     lib = default_library()
     n = len(c.ids)
     ids = pa.array(c.ids)
