@@ -49,13 +49,17 @@ class Group:
     table: str
     alias: str
     columns: dict[object, tuple[str, exp.Expr]] = field(default_factory=dict)
+    concepts: set[str] = field(default_factory=set)
 
     def relation(self) -> exp.Select:
-        """``SELECT pk, aggregates FROM table AS f GROUP BY pk``."""
+        """``SELECT pk, aggregates FROM table AS f WHERE concept IN (the leaves' concepts) GROUP BY pk``: each
+        aggregate reads only rows of its own concept, so rows of other concepts are dropped before grouping."""
         aggregates = [exp.alias_(agg, name, quoted=True) for name, agg in self.columns.values()]
+        asked = exp.In(this=rel.col("concept", "f"), expressions=[rel.text(c) for c in sorted(self.concepts)])
         return (
             exp.select(rel.col(rel.KEY, "f"), *aggregates)
             .from_(rel.table(self.table, "f"))
+            .where(asked)
             .group_by(rel.col(rel.KEY, "f"))
         )
 
@@ -72,7 +76,7 @@ class Frame:
 
     def snapshot(self) -> Frame:
         """A copy to restore when a criterion fails to compile (its leaves must not stay joined)."""
-        groups = {k: Group(g.table, g.alias, dict(g.columns)) for k, g in self.groups.items()}
+        groups = {k: Group(g.table, g.alias, dict(g.columns), set(g.concepts)) for k, g in self.groups.items()}
         return Frame(self.alias, self.keys, list(self.joins), dict(self.aliases), groups)
 
     def select(self, base: str, columns: list[exp.Expr]) -> exp.Select:
@@ -126,14 +130,16 @@ class Compiler:
             frame.aliases[key] = alias
         return frame.aliases[key]
 
-    def aggregate(self, table: str, key: object, make: Callable[[], exp.Expr]) -> exp.Column:
-        """A per-patient aggregate over ``table`` (rows aliased ``f``), computed in the table's group; its column."""
+    def aggregate(self, table: str, concept: str, key: object, make: Callable[[], exp.Expr]) -> exp.Column:
+        """A per-patient aggregate over the rows of ``concept`` in ``table`` (aliased ``f``), computed in the
+        table's group; its column."""
         frame = self.frame
         group = frame.groups.get(table)
         if group is None:
             group = frame.groups[table] = Group(table, self._name("g"))
         if key not in group.columns:
             group.columns[key] = (self._name("a"), make())
+            group.concepts.add(concept)
         return rel.col(group.columns[key][0], group.alias)
 
     # ---------------------------------------------------------------------------------------------------------
@@ -186,7 +192,7 @@ class Compiler:
             picked = exp.Case().when(matching, rank)
             return exp.Min(this=picked) if combine_all else exp.Max(this=picked)
 
-        best = self.aggregate(EVENT_TABLES[node.domain], ("has", node), combined)
+        best = self.aggregate(EVENT_TABLES[node.domain], node.concept, ("has", node), combined)
         return rel.has_status(rel.col(f"n_{node.domain}", "p"), best)
 
     def _episode_rank(self, node: r.Has) -> tuple[exp.Expr, bool]:
@@ -286,7 +292,7 @@ class Compiler:
 
             def part(name: str) -> exp.Expr | None:
                 read = partial(rel.latest_part, value.concept, start, name)
-                return self.aggregate("measurements", ("latest", value, name), read)
+                return self.aggregate("measurements", value.concept, ("latest", value, name), read)
 
         else:
             relation = rel.extreme(value.function, value.concept, self.as_of, start)
