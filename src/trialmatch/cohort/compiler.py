@@ -174,9 +174,10 @@ class Compiler:
         if timing.mode == "continuous" and timing.duration is None:
             raise CompileError(f"Has: timing 'continuous' needs a duration for {node.domain} '{node.concept}'")
         rank, combine_all = (None, False) if timing.mode == "continuous" else self._episode_rank(node)
-        if rank is not None and not node.exceptions and node.setting is None and self.frame.alias == "p":
+        if rank is not None and node.setting is None and self.frame.alias == "p":
             return self._grouped_has(node, rank, combine_all)
-        rows = rel.matching_events(EVENT_TABLES[node.domain], node.concept, node.exceptions, node.setting is not None)
+        excluded = self._excluded(node.exceptions)
+        rows = rel.matching_events(EVENT_TABLES[node.domain], node.concept, excluded, node.setting is not None)
         if rank is None:
             assert timing.duration is not None
             relation = runs.continuous(node.domain, rows, timing.duration, timing.max_gap, self.as_of)
@@ -185,15 +186,22 @@ class Compiler:
         return rel.col("status", self.leaf(("has", node), relation, (rel.KEY,)))
 
     def _grouped_has(self, node: r.Has, rank: exp.Expr, combine_all: bool) -> exp.Expr:
-        """The common case (no exceptions, no setting, patient frame): one aggregate in the domain's group."""
+        """The common case (no setting, patient frame): one aggregate in the domain's group."""
+        excluded = self._excluded(node.exceptions)
 
         def combined() -> exp.Expr:
-            matching = exp.EQ(this=rel.col("concept", "f"), expression=rel.text(node.concept))
+            concept = exp.EQ(this=rel.col("concept", "f"), expression=rel.text(node.concept))
+            matching = exp.and_(concept, rel.kept(excluded, "f")) if excluded else concept
             picked = exp.Case().when(matching, rank)
             return exp.Min(this=picked) if combine_all else exp.Max(this=picked)
 
         best = self.aggregate(EVENT_TABLES[node.domain], node.concept, ("has", node), combined)
         return rel.has_status(rel.col(f"n_{node.domain}", "p"), best)
+
+    def _excluded(self, exceptions: tuple[str, ...]) -> list[str]:
+        """The fact concepts an exception rules out: each exception and every narrower concept."""
+        known = self.library.ids()
+        return sorted({x for e in exceptions for x in (e, *(self.library.descendants(e) if e in known else ()))})
 
     def _episode_rank(self, node: r.Has) -> tuple[exp.Expr, bool]:
         """Each episode's status as a rank (not_met 0 < unknown 1 < met 2); ``before`` combines with MIN."""

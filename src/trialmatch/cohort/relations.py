@@ -108,23 +108,22 @@ def extreme(function: str, concept: str, as_of: dt.date, start: dt.date | None) 
     return pick_one(measurements(concept, as_of, start), order)
 
 
-def matching_events(events: str, concept: str, exceptions: Sequence[str], metastatic_only: bool) -> exp.Select:
-    """Facts whose concept is-a ``concept`` and is-a none of ``exceptions`` (one row per fact and concept)."""
+def matching_events(events: str, concept: str, excluded: Sequence[str], metastatic_only: bool) -> exp.Select:
+    """Facts whose concept is-a ``concept`` and whose own concept is none of ``excluded`` (one row per fact and
+    concept)."""
     rows = exp.select(*(col(c, "e") for c in _EPISODE)).from_(table(events, "e"))
-    rows = rows.where(exp.EQ(this=col("concept", "e"), expression=text(concept)))
-    if exceptions:
-        excluded = (
-            exp.select(col(KEY), col("fact_id"), col("fact_concept"))
-            .distinct()
-            .from_(named(events))
-            .where(exp.In(this=col("concept"), expressions=[text(x) for x in exceptions]))
-        )
-        on = keys_equal("e", "x", (KEY, "fact_id", "fact_concept"))
-        rows = rows.join(excluded.subquery("x", copy=False), on=on, join_type="left")
-        rows = rows.where(exp.Is(this=col(KEY, "x"), expression=exp.null()))
+    rows = rows.where(exp.and_(exp.EQ(this=col("concept", "e"), expression=text(concept)), kept(excluded, "e")))
     if metastatic_only:
         rows = _since_metastasis(rows)
     return rows
+
+
+def kept(excluded: Sequence[str], alias: str) -> exp.Expr:
+    """An event row whose fact's own concept is none of ``excluded`` (the exceptions and everything narrower:
+    a fact is-a an exception exactly when its own concept is one of them)."""
+    if not excluded:
+        return exp.true()
+    return exp.Not(this=exp.In(this=col("fact_concept", alias), expressions=[text(x) for x in excluded]))
 
 
 _EPISODE = (KEY, "fact_id", "first_date", "last_date", "since_date", "ongoing", "status_recorded")
