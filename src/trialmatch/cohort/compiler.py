@@ -333,7 +333,9 @@ class Compiler:
     def _count(self, value: r.CountLesions, op: str, threshold: r.Threshold) -> exp.Expr:
         if not isinstance(threshold, r.Quantity) or threshold.unit is not None or op not in _NUMERIC:
             raise CompileError("Compare: count_lesions can only be compared with a plain number in SQL")
-        if value.where is None and self.frame.alias == "p":  # every lesion counts: the patient's own count
+        if self.frame.alias != "p":
+            raise CompileError("count_lesions is not allowed inside count_lesions(where=...)")
+        if value.where is None:  # every lesion counts: the patient's own count
             lo, count = rel.col("n_lesion", "p"), rel.col("n_lesion", "p")
             hi: exp.Expr = rel.col("n_lesion", "p")
         else:
@@ -344,16 +346,14 @@ class Compiler:
         known = exp.GT(this=count, expression=st.num(0))
         return exp.Case().when(known, _range_status(lo, hi, op, threshold.value))
 
-    def _lesion_counts(self, where: r.Condition | None) -> str:
+    def _lesion_counts(self, where: r.Condition) -> str:
         """Join the per-patient lesion counts (met and undecided under ``where``); their alias."""
-        statuses = None
-        if where is not None:
-            self.frames.append(Frame("l", (rel.KEY, "lesion_id")))
-            try:
-                condition = self.visit(where)
-                statuses = self.frame.select("lesions", [exp.alias_(condition, "s", quoted=True)])
-            finally:
-                self.frames.pop()
+        self.frames.append(Frame("l", (rel.KEY, "lesion_id")))
+        try:
+            condition = self.visit(where)
+            statuses = self.frame.select("lesions", [exp.alias_(condition, "s", quoted=True)])
+        finally:
+            self.frames.pop()
         return self.leaf(("count", where), rel.lesion_counts(statuses), (rel.KEY,))
 
     def compile(self, rule: r.Condition) -> exp.Expr:

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from trialmatch.cohort.status import MET, NOT_MET, REVIEW, num
+from trialmatch.patients.derive.base import DROPPED_MEASUREMENT
 
-_DROPPED_MEASUREMENT = ("cancelled", "entered-in-error", "registered")  # as base.Context drops them
 RANK_MET, RANK_UNKNOWN, RANK_NOT_MET = 2, 1, 0
 KEY = "pk"  # the store's integer patient key: every table has it, and joins and groupings use it
 
@@ -58,7 +58,7 @@ def measurements(concept: str, as_of: dt.date, start: dt.date | None) -> exp.Sel
     where = [
         exp.EQ(this=col("concept", "m"), expression=text(concept)),
         exp.LTE(this=col("date", "m"), expression=day(as_of)),
-        exp.Not(this=exp.In(this=col("status", "m"), expressions=[text(s) for s in _DROPPED_MEASUREMENT])),
+        exp.Not(this=exp.In(this=col("status", "m"), expressions=[text(s) for s in sorted(DROPPED_MEASUREMENT)])),
         exp.Not(this=col("implausible", "m")),
         exp.Not(this=exp.Is(this=col("value", "m"), expression=exp.null())),
     ]
@@ -179,13 +179,8 @@ def has_status(facts: exp.Expr, rank: exp.Expr) -> exp.Expr:
     )
 
 
-def lesion_counts(statuses: exp.Select | None) -> exp.Select:
-    """Per patient: lesions, met lesions and undecided (unknown or review) lesions."""
-    if statuses is None:
-        every = exp.alias_(col("n_lesion", "p"), "met", quoted=True)
-        return exp.select(col(KEY, "p"), col("n_lesion", "p"), every, exp.alias_(num(0), "open", quoted=True)).from_(
-            table("patients", "p")
-        )
+def lesion_counts(statuses: exp.Select) -> exp.Select:
+    """Per patient: lesions, lesions meeting the condition and undecided (unknown or review) lesions."""
     s = col("s", "t")
     met_sum = exp.Sum(this=exp.Case().when(exp.EQ(this=s, expression=num(MET)), num(1)).else_(num(0)))
     open_case = exp.or_(exp.Is(this=s, expression=exp.null()), exp.EQ(this=s, expression=num(REVIEW)))

@@ -70,7 +70,12 @@ def check_as_of(manifest: Manifest, as_of: dt.date | None, store: Path) -> dt.da
 
 def compile_all(trials: Sequence[TrialRules], store: Path, engine: str, as_of: dt.date | None = None) -> CohortQuery:
     """Every trial's SQL for the store (as-of and derived calls from its manifest)."""
-    manifest = read_manifest(store)
+    return _compile(read_manifest(store), store, trials, engine, as_of)
+
+
+def _compile(
+    manifest: Manifest, store: Path, trials: Sequence[TrialRules], engine: str, as_of: dt.date | None
+) -> CohortQuery:
     day = check_as_of(manifest, as_of, store)
     library = default_library()
     if manifest.concepts_version != library.version:
@@ -91,7 +96,7 @@ def screen_store(
     """Run every trial over the store; write verdicts.parquet, then criteria.parquet, into ``out``."""
     clock = time.perf_counter()
     manifest = read_manifest(store)
-    query = compile_all(trials, store, engine, as_of)
+    query = _compile(manifest, store, trials, engine, as_of)
     out.mkdir(parents=True, exist_ok=True)
     for name in OUTPUTS:  # an earlier run's files must not sit beside a failed run's
         _remove(out / name)

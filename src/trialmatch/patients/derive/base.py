@@ -61,7 +61,7 @@ def fmt(number: float) -> str:
     return f"{number:g}"
 
 
-_DROPPED_MEASUREMENT = frozenset({"cancelled", "entered-in-error", "registered"})
+DROPPED_MEASUREMENT = frozenset({"cancelled", "entered-in-error", "registered"})
 _DROPPED_EVENT = frozenset({"entered-in-error", "cancelled", "not-done", "not-taken", "draft", "preparation"})
 
 
@@ -98,7 +98,7 @@ class Context:
         dated = [
             m
             for m in record.measurements
-            if m.date is not None and m.date <= as_of and m.status not in _DROPPED_MEASUREMENT
+            if m.date is not None and m.date <= as_of and m.status not in DROPPED_MEASUREMENT
         ]
         conditions = (_as_of_condition(c, as_of) for c in record.conditions)
         return cls(
