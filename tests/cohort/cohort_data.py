@@ -32,8 +32,8 @@ from trialmatch.patients.model import (
 )
 from trialmatch.rules import ast as r
 from trialmatch.rules.catalog import TrialRules
-from trialmatch.rules.concepts import default_library
 from trialmatch.rules.testing import EVENTS, MEASURED
+from trialmatch.terminology.concepts import default_library
 
 T = TypeVar("T")
 

@@ -22,7 +22,7 @@ from trialmatch.cohort.store import read_manifest
 from trialmatch.errors import InputError
 from trialmatch.patients.model import ConditionFact, PatientRecord
 from trialmatch.rules import ast as r
-from trialmatch.rules.concepts import default_library
+from trialmatch.terminology.concepts import default_library
 
 AS_OF = dt.date(2025, 1, 15)
 HOSTILE = "x'); DROP TABLE \"patients\"; SELECT ('1"

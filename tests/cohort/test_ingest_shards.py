@@ -20,7 +20,7 @@ from trialmatch.commands.cohort import app
 from trialmatch.patients.model import InputProblem
 from trialmatch.patients.sources import Shard, read_patients
 from trialmatch.patients.sources.ndjson import index_ndjson, read_indexed, remove_index
-from trialmatch.rules.concepts import default_library
+from trialmatch.terminology.concepts import default_library
 
 AS_OF = dt.date(2025, 1, 15)
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "src/trialmatch/data/patients/examples").glob("ex-*.json"))

@@ -17,8 +17,8 @@ from trialmatch.engine.screening import screen_patient, screen_trial
 from trialmatch.errors import InputError
 from trialmatch.patients.model import ConditionFact, Measurement, MedicationFact, PatientRecord, ProcedureFact
 from trialmatch.rules.catalog import TrialRules
-from trialmatch.rules.concepts import default_library
 from trialmatch.rules.rulefile import read_rule_file
+from trialmatch.terminology.concepts import default_library
 from trialmatch.trials.model import Criterion, CriterionType, Site, Trial, TrialSource, criterion_text_hash
 
 AS_OF = dt.date(2026, 3, 1)

@@ -26,7 +26,7 @@ from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources import read_patients
 from trialmatch.patients.sources.fhir import load_json, records_from_resources
 from trialmatch.rules.catalog import TrialRules, bind
-from trialmatch.rules.concepts import default_library
+from trialmatch.terminology.concepts import default_library
 from trialmatch.trials.library import bundled_trials
 
 EXAMPLES = Path(str(files("trialmatch") / "data" / "patients" / "examples"))

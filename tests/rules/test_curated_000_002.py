@@ -25,8 +25,8 @@ from trialmatch.patients.model import (
     ProcedureFact,
 )
 from trialmatch.rules.ast import Condition, Not
-from trialmatch.rules.concepts import default_library
 from trialmatch.rules.rulefile import RuleFile, load_rule_file
+from trialmatch.terminology.concepts import default_library
 from trialmatch.trials.model import CriterionType, Trial
 from trialmatch.trials.sources import read_trials
 

@@ -20,8 +20,8 @@ from trialmatch.engine.evaluate import evaluate
 from trialmatch.engine.logic import Status
 from trialmatch.patients.model import ConditionFact, Measurement, MedicationFact, PatientRecord, ProcedureFact
 from trialmatch.rules.ast import Condition
-from trialmatch.rules.concepts import default_library
 from trialmatch.rules.rulefile import RuleFile, load_rule_file
+from trialmatch.terminology.concepts import default_library
 from trialmatch.trials.sources import read_trials
 
 RULES_DIR = Path(trialmatch.__file__).parent / "data" / "rules"

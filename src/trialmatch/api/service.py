@@ -26,7 +26,7 @@ from trialmatch.errors import InputError, LibraryError, RuleError
 from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources import read_patients
 from trialmatch.rules.catalog import TrialRules, bind, library_rules_dir
-from trialmatch.rules.concepts import default_library
+from trialmatch.terminology.concepts import default_library
 from trialmatch.trials.library import TrialLibrary
 from trialmatch.trials.model import Trial
 

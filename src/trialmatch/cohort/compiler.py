@@ -27,10 +27,10 @@ from trialmatch.engine.logic import Status
 from trialmatch.engine.measurements import _UNSETTLED, _category
 from trialmatch.errors import ConceptError, UnitError
 from trialmatch.patients.derive.timewindow import window_start
-from trialmatch.patients.units import convert
 from trialmatch.rules import ast as r
-from trialmatch.rules.concepts import ConceptLibrary
 from trialmatch.rules.vocabulary import lookup
+from trialmatch.terminology.concepts import ConceptLibrary
+from trialmatch.terminology.units import convert
 
 _NUMERIC: dict[str, type[exp.Binary]] = {
     "<": exp.LT,

@@ -22,8 +22,8 @@ from trialmatch.errors import UnitError
 from trialmatch.patients import derive
 from trialmatch.patients.derive.base import Context, DerivedValue
 from trialmatch.patients.model import ConditionFact, Lesion, Measurement, MedicationFact, PatientRecord, ProcedureFact
-from trialmatch.patients.units import convert
-from trialmatch.rules.concepts import ConceptLibrary
+from trialmatch.terminology.concepts import ConceptLibrary
+from trialmatch.terminology.units import convert
 
 Row = dict[str, Any]
 

@@ -32,7 +32,7 @@ from trialmatch.patients.sources import Shard, count_patients, ndjson_inputs, re
 from trialmatch.patients.sources.ndjson import KeptIndex, index_ndjson, read_indexed, remove_index
 from trialmatch.patients.sources.shards import WHOLE
 from trialmatch.rules import ast as r
-from trialmatch.rules.concepts import ConceptLibrary, default_library
+from trialmatch.terminology.concepts import ConceptLibrary, default_library
 
 _UNUSED_ACTIONS = ("rejected", "ignored (resource type not used for screening)")
 

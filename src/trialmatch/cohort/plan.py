@@ -23,7 +23,7 @@ from trialmatch.cohort.compiler import Compiler
 from trialmatch.cohort.dialects import CompileError, Dialect
 from trialmatch.engine.logic import Status
 from trialmatch.rules.catalog import TrialRules
-from trialmatch.rules.concepts import ConceptLibrary
+from trialmatch.terminology.concepts import ConceptLibrary
 from trialmatch.trials.model import Criterion, CriterionType
 
 NOT_COMPILED = "not_compiled"

@@ -25,7 +25,7 @@ from trialmatch.cohort.plan import CohortQuery, TrialQuery, compile_trials
 from trialmatch.cohort.store import Manifest, read_manifest
 from trialmatch.errors import InputError
 from trialmatch.rules.catalog import TrialRules
-from trialmatch.rules.concepts import default_library
+from trialmatch.terminology.concepts import default_library
 
 CRITERIA = pa.schema(
     [("patient_id", pa.string()), ("trial_id", pa.string()), ("criterion_id", pa.string()), ("status", pa.string())]

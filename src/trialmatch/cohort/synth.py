@@ -30,7 +30,7 @@ from trialmatch.cohort.synth_store import (
     measurement_table,
 )
 from trialmatch.cohort.tables import store_schemas
-from trialmatch.rules.concepts import ConceptLibrary, default_library
+from trialmatch.terminology.concepts import ConceptLibrary, default_library
 
 SUBTYPES = np.array(["positive", "low", "negative"])
 SUBTYPE_P = (0.20, 0.45, 0.35)

@@ -18,7 +18,7 @@ from trialmatch.cohort.synth_store import Derived
 from trialmatch.patients.derive.bodysites import VISCERAL
 from trialmatch.patients.derive.demographics import NCCN_AGE, PREMENOPAUSAL_BELOW
 from trialmatch.patients.derive.timewindow import window_start
-from trialmatch.rules.concepts import default_library
+from trialmatch.terminology.concepts import default_library
 
 if TYPE_CHECKING:
     from trialmatch.cohort.synth import Cohort

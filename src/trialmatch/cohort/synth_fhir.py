@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from trialmatch.cohort.synth import LABS, REGIMENS, SITES, Cohort, brain_radiotherapy, her2_ihc, her2_ish
-from trialmatch.rules.concepts import ConceptLibrary, default_library
+from trialmatch.terminology.concepts import ConceptLibrary, default_library
 
 Resource = dict[str, Any]
 UCUM = "http://unitsofmeasure.org"

@@ -20,7 +20,7 @@ from trialmatch.cohort.calls import Call
 from trialmatch.cohort.facts import with_ancestors
 from trialmatch.cohort.tables import EVENTS, LATEST_PARTS, MEASUREMENTS, derived_column, derived_parts, latest_column
 from trialmatch.engine.measurements import _category
-from trialmatch.rules.concepts import ConceptLibrary
+from trialmatch.terminology.concepts import ConceptLibrary
 
 NAT = np.datetime64("NaT")
 

@@ -23,8 +23,8 @@ from trialmatch.patients.model import (
     ProcedureFact,
 )
 from trialmatch.patients.sources import read_patients
-from trialmatch.rules.concepts import ConceptLibrary, default_library
 from trialmatch.rules.vocabulary import DERIVED
+from trialmatch.terminology.concepts import ConceptLibrary, default_library
 
 Fact = Measurement | ConditionFact | MedicationFact | ProcedureFact | Lesion
 

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from trialmatch.commands.exit_codes import ExitCode
-from trialmatch.rules.concepts import default_library
 from trialmatch.rules.rulefile import RuleFileError, load_rule_file
+from trialmatch.terminology.concepts import default_library
 
 app = typer.Typer(help="Check curated rule files.", no_args_is_help=True)
 

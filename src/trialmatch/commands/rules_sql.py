@@ -31,7 +31,7 @@ def sql(
     from trialmatch.cohort.ingest import store_calls
     from trialmatch.cohort.plan import compile_trials
     from trialmatch.cohort.screen import compile_all
-    from trialmatch.rules.concepts import default_library
+    from trialmatch.terminology.concepts import default_library
 
     bound, errors = select([trial], None)
     if errors or dialect not in DIALECTS:

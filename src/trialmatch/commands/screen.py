@@ -22,7 +22,7 @@ from trialmatch.patients.sources import read_patients
 from trialmatch.reports.html import write_reports
 from trialmatch.reports.terminal import print_report
 from trialmatch.rules.catalog import TrialRules
-from trialmatch.rules.concepts import ConceptLibrary, default_library
+from trialmatch.terminology.concepts import ConceptLibrary, default_library
 
 FORMATS = ("table", "json", "html")
 

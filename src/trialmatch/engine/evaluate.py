@@ -39,10 +39,10 @@ from trialmatch.engine.result import Change, Evidence, NodeResult, combine, comp
 from trialmatch.errors import RuleError
 from trialmatch.patients.derive.base import Context
 from trialmatch.patients.model import Lesion, Measurement, PatientRecord
-from trialmatch.patients.units import convert
 from trialmatch.rules import ast as r
-from trialmatch.rules.concepts import ConceptLibrary, default_library
 from trialmatch.rules.vocabulary import lookup
+from trialmatch.terminology.concepts import ConceptLibrary, default_library
+from trialmatch.terminology.units import convert
 
 
 class DerivedLike(Protocol):

@@ -13,8 +13,8 @@ from importlib import resources
 from pathlib import Path
 
 from trialmatch.rules.ast import Condition
-from trialmatch.rules.concepts import default_library
 from trialmatch.rules.rulefile import CriterionRules, RuleFile, load_rule_file
+from trialmatch.terminology.concepts import default_library
 from trialmatch.trials.model import Trial
 
 RULE_SUFFIX = ".rules.yaml"

@@ -22,8 +22,8 @@ from trialmatch.rules.ast import (
     UlnMultiple,
     Value,
 )
-from trialmatch.rules.concepts import did_you_mean
 from trialmatch.rules.vocabulary import lookup
+from trialmatch.terminology.concepts import did_you_mean
 
 
 def _describe(value: Value) -> str:

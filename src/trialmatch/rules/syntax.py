@@ -40,8 +40,8 @@ from trialmatch.rules.ast import (
     When,
 )
 from trialmatch.rules.comparisons import check_compare
-from trialmatch.rules.concepts import did_you_mean
 from trialmatch.rules.vocabulary import DERIVED, Argument, DerivedName, lookup
+from trialmatch.terminology.concepts import did_you_mean
 
 SPACE = re.compile(r"(?:\s+|#[^\n]*)+")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

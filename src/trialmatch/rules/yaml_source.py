@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 import yaml
 
+from trialmatch.yaml_loader import FAST_LOADER
+
 Path = tuple[str | int, ...]
 
 
@@ -23,11 +25,6 @@ class YamlProblem(Exception):
         self.line = line
         self.column = column
         self.message = message
-
-
-# libyaml's loader (when PyYAML has it) is several times faster and keeps the same marks; the pure-Python one
-# words some errors more precisely, so it re-reads a document libyaml rejects, to report the problem.
-FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def compose(text: str) -> yaml.Node | None:

@@ -8,7 +8,7 @@ from derive_factory import AS_OF, coded, condition, med, record, value
 
 from trialmatch.patients.derive.base import Context
 from trialmatch.patients.derive.therapy import exposure
-from trialmatch.rules.concepts import default_library
+from trialmatch.terminology.concepts import default_library
 
 BREAST = condition("condition.breast_cancer", "2019-01-10")
 

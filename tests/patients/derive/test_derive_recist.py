@@ -8,7 +8,7 @@ from derive_factory import AS_OF, coded, lesion, lesion_value, measure, procedur
 from trialmatch.patients.derive.base import Context
 from trialmatch.patients.derive.lesions import lesion_series
 from trialmatch.patients.derive.recist import choose_baseline
-from trialmatch.rules.concepts import default_library
+from trialmatch.terminology.concepts import default_library
 
 LIVER, LUNG, BONE = "10200004", "39607008", "272673000"
 LESIONS = (lesion("L1", site=LIVER), lesion("L2", site=LUNG), lesion("N1", is_lymph_node=True))

@@ -7,11 +7,11 @@ import functools
 from pathlib import Path
 
 import trialmatch
-from trialmatch.rules.concepts import default_library
 from trialmatch.rules.drafting.compare import CriterionComparison, agreement, compare_seeds, screening_patients
 from trialmatch.rules.drafting.coverage import measure
 from trialmatch.rules.drafting.draft import draft_trial
 from trialmatch.rules.rulefile import dump_rule_file, read_rule_file
+from trialmatch.terminology.concepts import default_library
 from trialmatch.trials.sources import read_trials
 
 EXAMPLES = Path(trialmatch.__file__).parent / "data" / "patients" / "examples"

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trialmatch.rules.ast import Compare, Quantity
-from trialmatch.rules.concepts import default_library
 from trialmatch.rules.drafting.draft import draft_criterion, draft_trial, with_limits
 from trialmatch.rules.rulefile import dump_rule_file, read_rule_file
+from trialmatch.terminology.concepts import default_library
 from trialmatch.trials.library import bundled_trials
 from trialmatch.trials.model import Criterion, CriterionType, Trial, TrialSource
 from trialmatch.trials.sources import read_trials

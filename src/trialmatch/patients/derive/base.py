@@ -223,6 +223,6 @@ def disease_trend(m: Measurement) -> str | None:
 
 def default_is_a() -> IsA:
     """The bundled concept library's hierarchy (imported lazily: the library loads data files)."""
-    from trialmatch.rules.concepts import default_library
+    from trialmatch.terminology.concepts import default_library
 
     return default_library().is_a

@@ -17,7 +17,7 @@ from trialmatch.patients.sources.fhir import count_fhir_json, read_fhir_json
 from trialmatch.patients.sources.ndjson import ndjson_files, read_ndjson
 from trialmatch.patients.sources.shards import WHOLE, Shard
 from trialmatch.patients.sources.tabular import count_csv, read_csv
-from trialmatch.rules.concepts import ConceptLibrary, default_library
+from trialmatch.terminology.concepts import ConceptLibrary, default_library
 
 __all__ = ["Shard", "count_patients", "ndjson_inputs", "read_patients"]
 

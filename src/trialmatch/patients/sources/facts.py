@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from trialmatch.errors import UnitError
 from trialmatch.patients.model import Coding, InputProblem, Measurement
-from trialmatch.patients.units import NormalizedValue, is_plausible, normalize
-from trialmatch.rules.concepts import Concept, ConceptLibrary
+from trialmatch.terminology.concepts import Concept, ConceptLibrary
+from trialmatch.terminology.units import NormalizedValue, is_plausible, normalize
 
 CATEGORY_SYSTEM = "http://trialmatch.org/fhir/CodeSystem/category"
 """System of the category codes coded results are rolled up to (``value_code.code`` is e.g. ``positive``)."""

@@ -15,7 +15,7 @@ from trialmatch.patients.sources.fhir_index import ResourceIndex, patient_refere
 from trialmatch.patients.sources.fhir_record import LOOKUP_TYPES, build_record, unowned_action
 from trialmatch.patients.sources.fhir_values import JSON, as_dict, as_list, as_str, label
 from trialmatch.patients.sources.shards import WHOLE, Shard
-from trialmatch.rules.concepts import ConceptLibrary
+from trialmatch.terminology.concepts import ConceptLibrary
 
 
 def load_json(path: Path) -> object:

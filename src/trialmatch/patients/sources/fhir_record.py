@@ -45,7 +45,7 @@ from trialmatch.patients.sources.fhir_values import (
     label,
     references,
 )
-from trialmatch.rules.concepts import ConceptLibrary
+from trialmatch.terminology.concepts import ConceptLibrary
 
 NOT_USED = "ignored (resource type not used for screening)"
 LOOKUP_TYPES = frozenset({"Specimen", "Medication"})

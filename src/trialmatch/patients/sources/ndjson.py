@@ -27,7 +27,7 @@ from trialmatch.patients.sources.fhir_record import LOOKUP_TYPES, build_record, 
 from trialmatch.patients.sources.fhir_values import JSON, as_str, label
 from trialmatch.patients.sources.ndjson_store import Location, LocationStore, remove_store
 from trialmatch.patients.sources.shards import WHOLE, Shard
-from trialmatch.rules.concepts import ConceptLibrary
+from trialmatch.terminology.concepts import ConceptLibrary
 
 
 def ndjson_files(folder: Path) -> list[Path]:

@@ -32,7 +32,7 @@ from trialmatch.patients.sources.tabular_columns import (
     ValueColumn,
     all_columns,
 )
-from trialmatch.rules.concepts import ConceptLibrary
+from trialmatch.terminology.concepts import ConceptLibrary
 
 _ITEM = re.compile(r"^([a-z0-9_]+)(?::(\d{4}-\d{2}-\d{2})?(?:\.\.(\d{4}-\d{2}-\d{2})?)?)?$")
 _SEXES = ("female", "male", "other", "unknown")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from trialmatch.patients.unit_cache import FactorCache
-from trialmatch.patients.units import FACTORS, convert
+from trialmatch.terminology.unit_cache import FactorCache
+from trialmatch.terminology.units import FACTORS, convert
 
 
 def test_factors_survive_a_new_process(tmp_path: Path) -> None:

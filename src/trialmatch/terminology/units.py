@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from trialmatch.errors import UnitError
-from trialmatch.patients.unit_cache import FactorCache
-from trialmatch.rules.concepts import Concept
+from trialmatch.terminology.concepts import Concept
+from trialmatch.terminology.unit_cache import FactorCache
 
 # Conversion factors the units library worked out, kept between runs: loading the library costs most of a
 # second, and a site's units are few. The file is named after the library versions, so an upgrade starts afresh.

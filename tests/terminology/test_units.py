@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trialmatch.errors import UnitError
-from trialmatch.patients.units import convert, is_plausible, normalize, to_ucum
-from trialmatch.rules.concepts import Concept, default_library
+from trialmatch.terminology.concepts import Concept, default_library
+from trialmatch.terminology.units import convert, is_plausible, normalize, to_ucum
 
 
 def concept(concept_id: str) -> Concept:

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trialmatch.errors import ConceptError
-from trialmatch.rules.concepts import ICD10CM, LOINC, RXNORM, SNOMED, ConceptLibrary, default_library
+from trialmatch.terminology.concepts import ICD10CM, LOINC, RXNORM, SNOMED, ConceptLibrary, default_library
 
 # The concept ids every module names (the contract handed to all modules).
 CONTRACT_IDS = (

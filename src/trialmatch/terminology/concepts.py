@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from trialmatch.errors import ConceptError, UnitError
-from trialmatch.rules.yaml_source import FAST_LOADER
+from trialmatch.yaml_loader import FAST_LOADER
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -334,7 +334,7 @@ def _local_entry(library: ConceptLibrary, path: Path, line: int, row: Mapping[st
 
 def _check_unit_hint(where: str, hint: str, concept: Concept) -> None:
     # Imported here: the units module depends on Concept, so a module-level import would be circular.
-    from trialmatch.patients.units import normalize
+    from trialmatch.terminology.units import normalize
 
     if concept.unit is None:
         raise ConceptError(f"{where}: {concept.id} is coded; a unit hint makes no sense")
