@@ -106,6 +106,14 @@ DERIVED: tuple[DerivedName, ...] = (
         arguments=(Argument("which", ("best", "last"), default="last"),),
         categories=("CR", "PR", "SD", "PD", "NE"),
     ),
+    DerivedName(
+        "stage",
+        "category",
+        "patient",
+        "TNM stage group of the latest recorded stage (in_situ for stage 0, I-IV, substage dropped); IV once "
+        "metastatic disease is recorded",
+        categories=("in_situ", "I", "II", "III", "IV"),
+    ),
     # Patient-level flags
     DerivedName("metastatic", "boolean", "patient", "Metastatic (or locally recurrent) disease is recorded"),
     DerivedName("measurable_disease", "boolean", "patient", "At least one RECIST 1.1 measurable lesion"),
