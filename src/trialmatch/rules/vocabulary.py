@@ -71,7 +71,8 @@ DERIVED: tuple[DerivedName, ...] = (
         "her2",
         "category",
         "patient",
-        "HER2 status per ASCO/CAP (or the report's own interpretation) for the chosen specimen",
+        "HER2 status per ASCO/CAP (or the lab's reported status where the measurements do not settle it) "
+        "for the chosen specimen",
         arguments=(_SPECIMEN,),
         categories=("positive", "negative", "equivocal"),
     ),
