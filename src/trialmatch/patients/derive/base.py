@@ -96,7 +96,8 @@ class Context:
 
     @classmethod
     def build(cls, record: PatientRecord, as_of: dt.date, is_a: IsA) -> Context:
-        """Filter and sort the record's facts for ``as_of``."""
+        """Filter and sort the record's facts for ``as_of`` (the date of death when that came first)."""
+        as_of = record.last_alive(as_of)
         dated = [
             m
             for m in record.measurements

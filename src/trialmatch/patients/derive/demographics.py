@@ -40,12 +40,13 @@ def age(ctx: Context) -> DerivedValue:
     if birth is None:
         return unknown("The date of birth is not recorded.", "date of birth")
     years = age_years(birth, ctx.as_of)
+    at_death = " (the date of death: age stops there)" if ctx.record.died_by(ctx.as_of) else ""
     return DerivedValue(
         value=float(years),
         unit="a",
         date=birth,
-        explanation=f"Age {years} years on {ctx.as_of.isoformat()} from the recorded date of birth",
-        changes_on=add_months(birth, 12 * (years + 1)),
+        explanation=f"Age {years} years on {ctx.as_of.isoformat()} from the recorded date of birth{at_death}",
+        changes_on=None if at_death else add_months(birth, 12 * (years + 1)),
     )
 
 
