@@ -72,7 +72,7 @@ def _from_result(
         type=ctype.value,
         text=text,
         status=result.status,
-        reason=result.reason,
+        reason=result.reason[:1].upper() + result.reason[1:],
         evidence=_evidence(result),
         rule=_printed(rule),
         missing=tuple(missing) if result.status is Status.UNKNOWN else (),

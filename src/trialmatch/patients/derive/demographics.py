@@ -58,6 +58,11 @@ def sex(ctx: Context) -> DerivedValue:
     return DerivedValue(value=value, explanation=f"Administrative sex recorded as {value}")
 
 
+def lower_first(text: str) -> str:
+    """A sentence continued after a semicolon: its first letter in lower case."""
+    return text[:1].lower() + text[1:]
+
+
 def _text(p: ProcedureFact) -> str:
     return " ".join(c.display or "" for c in p.codes).lower()
 
@@ -111,7 +116,9 @@ def _menopause_by_age(ctx: Context) -> DerivedValue:
     years = age_years(birth, ctx.as_of)
     sixtieth = add_months(birth, 12 * NCCN_AGE)
     if years >= NCCN_AGE:
-        return DerivedValue(value=True, explanation=f"Age {years} (>= 60): postmenopausal per NCCN", rule_set="NCCN")
+        return DerivedValue(
+            value=True, explanation=f"Age {years} (60 or over): postmenopausal per NCCN", rule_set="NCCN"
+        )
     if years < PREMENOPAUSAL_BELOW:
         return DerivedValue(
             value=False,
@@ -154,7 +161,7 @@ def childbearing_potential(ctx: Context) -> DerivedValue:
         )
     return DerivedValue(
         value=not menopause.value,
-        explanation=f"Female, no sterilising surgery recorded; {menopause.explanation}",
+        explanation=f"Female, no sterilising surgery recorded; {lower_first(menopause.explanation)}",
         rule_set="CTFG",
         changes_on=menopause.changes_on,
     )

@@ -13,6 +13,7 @@ the date are unknown. Site sets use every recorded metastasis; a metastasis whos
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from trialmatch.patients.derive.base import Context, DerivedValue, condition_date, source_list, unknown
 from trialmatch.patients.derive.bodysites import METASTASIS_SITES, VISCERAL, site_of
@@ -93,6 +94,11 @@ def _sites(ctx: Context) -> tuple[set[str], int, tuple[str, ...]]:
     return {s for s in sites if s}, sum(1 for s in sites if s is None), source_list(c.source for c in found)
 
 
+def _named(sites: Iterable[str]) -> str:
+    """Sites as words, in order: "liver, lymph node"."""
+    return ", ".join(sorted(s.replace("_", " ") for s in sites))
+
+
 def _not_metastatic(status: DerivedValue, consequence: str) -> DerivedValue:
     """Carry a non-metastatic (False) or unknown answer over, naming the consequence when False."""
     if status.value is None:
@@ -106,7 +112,7 @@ def only(ctx: Context, wanted: str) -> DerivedValue:
     if status.value is not True:
         return _not_metastatic(status, f"not {wanted}-only")
     known, unknown_count, sources = _sites(ctx)
-    listed = ", ".join(sorted(known)) or "none"
+    listed = _named(known) or "none"
     if known - {wanted}:
         return DerivedValue(
             value=False,
@@ -127,9 +133,7 @@ def visceral_disease(ctx: Context) -> DerivedValue:
     known, unknown_count, sources = _sites(ctx)
     hits = sorted(known & VISCERAL)
     if hits:
-        return DerivedValue(
-            value=True, sources=sources, explanation=f"Visceral metastasis recorded: {', '.join(hits)}."
-        )
+        return DerivedValue(value=True, sources=sources, explanation=f"Visceral metastasis recorded: {_named(hits)}.")
     status = metastatic(ctx)
     if status.value is not True:
         return _not_metastatic(status, "no visceral disease")
@@ -142,5 +146,5 @@ def visceral_disease(ctx: Context) -> DerivedValue:
     return DerivedValue(
         value=False,
         sources=sources,
-        explanation=f"Metastatic sites {', '.join(sorted(known))}: none visceral.",
+        explanation=f"Metastatic sites {_named(known)}: none visceral.",
     )
