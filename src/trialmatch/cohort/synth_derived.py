@@ -125,6 +125,7 @@ _DERIVED: dict[str, Callable[[Cohort, Args], Derived | None]] = {
     "her2_low": _her2_low,
     "lines": _lines,
     "metastatic": lambda c, args: _flag(np.ones(len(c.ids), dtype=bool)),
+    "stage": lambda c, args: Derived(np.full(len(c.ids), "IV")),
     "bone_only": _only("bone"),
     "brain_only": _only("brain"),
     "visceral_disease": lambda c, args: _flag(np.any([c.site(s) for s in sorted(VISCERAL)], axis=0)),
