@@ -2,8 +2,8 @@
 
 Each medication fact becomes an interval from start to end (an administration at one instant is that day);
 with no end it runs to as-of while its status says it is ongoing (active, in-progress, on-hold: for a
-request, statement or administration alike), else it is the start day alone. Intervals are clipped at as-of and merged when they
-overlap or touch. Lines of therapy and the brain-metastasis status (steroid use) read them.
+request, statement or administration alike), else it is the start day alone. Intervals are clipped at
+as-of and merged when they overlap or touch. Lines of therapy and the brain-metastasis status (steroid use) read them.
 """
 
 from __future__ import annotations
