@@ -11,7 +11,8 @@ what they expect and let programming errors surface::
     │   └── RuleSyntaxError          with line, column and what was expected
     ├── ConceptError          the concept library is inconsistent, or a rule names an unknown concept
     ├── LibraryError          the user's trial library cannot be read or written
-    └── UnitError             a value's unit cannot be converted to its concept's canonical unit
+    ├── UnitError             a value's unit cannot be converted to its concept's canonical unit
+    └── WorklistError         the work-list database cannot be opened, or a change to it is refused
 """
 
 from __future__ import annotations
@@ -58,3 +59,7 @@ class LibraryError(TrialmatchError):
 
 class UnitError(TrialmatchError):
     """A unit cannot be converted to a concept's canonical unit."""
+
+
+class WorklistError(TrialmatchError):
+    """The work-list database cannot be opened, or a change to it is refused."""
