@@ -44,6 +44,7 @@ def test_the_default_database_is_in_the_users_data_directory(tmp_path: Path, mon
     monkeypatch.delenv(URL_ENV, raising=False)
     monkeypatch.setenv("TRIALMATCH_HOME", str(tmp_path / "home"))
     assert resolve_url() == f"sqlite:///{tmp_path / 'home' / 'worklist.sqlite3'}"
+    assert resolve_url(home=tmp_path / "lib") == f"sqlite:///{tmp_path / 'lib' / 'worklist.sqlite3'}"
     monkeypatch.setenv(URL_ENV, "postgresql+psycopg://db.example/worklist")
     assert resolve_url() == "postgresql+psycopg://db.example/worklist"
     assert resolve_url("sqlite:///x.db") == "sqlite:///x.db"

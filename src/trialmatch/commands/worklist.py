@@ -7,7 +7,6 @@ command-line contract: 0 done, 1 done but something was rejected, 2 nothing done
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from trialmatch.audit import local_actor
 from trialmatch.commands.dates import as_of_date
 from trialmatch.commands.exit_codes import ExitCode
 from trialmatch.engine.logic import Status
@@ -35,7 +35,7 @@ DbOption = Annotated[
     str | None, typer.Option("--db", help="Database URL (default: $TRIALMATCH_WORKLIST_DB or the user's SQLite file).")
 ]
 LibraryOption = Annotated[Path | None, typer.Option("--library", help="Trial library directory.")]
-ByOption = Annotated[str | None, typer.Option("--by", help="Who records this (default: the login name).")]
+ByOption = Annotated[str | None, typer.Option("--by", help="Who records this (default: the login account).")]
 NoteOption = Annotated[str | None, typer.Option("--note", help="A note kept with the change.")]
 AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Screening date YYYY-MM-DD (default: today).")]
 FORMATS = ("csv", "redcap", "answers")
@@ -61,7 +61,7 @@ def _opened(db: str | None, library: Path | None) -> Iterator[Worklist]:
 
 
 def _who(by: str | None) -> str:
-    return (by or getpass.getuser()).strip() or "unknown"
+    return (by or "").strip() or local_actor()
 
 
 @app.command("add")

@@ -3,7 +3,8 @@
 The default is one SQLite file in the user's data directory (``worklist.sqlite3`` beside the trial library);
 ``TRIALMATCH_WORKLIST_DB`` or an explicit URL names another (``postgresql+psycopg://...`` for a shared
 deployment). SQLite writers take the write lock when their transaction begins (``BEGIN IMMEDIATE``) and wait
-for each other, so two writers never lose an update.
+for each other, so two writers never lose an update. Statement parameters (patient records, notes) are kept
+out of SQLAlchemy's log lines and error messages (``hide_parameters``), whatever the logging level.
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ _BUSY_SECONDS = 60
 _MIGRATING = threading.Lock()  # Alembic keeps the running migration in module globals: one at a time
 
 
-def resolve_url(url: str | None = None) -> str:
-    """The database URL to use: the one given, else ``TRIALMATCH_WORKLIST_DB``, else the user's SQLite file."""
+def resolve_url(url: str | None = None, *, home: Path | None = None) -> str:
+    """The database URL to use: the one given, else ``TRIALMATCH_WORKLIST_DB``, else the SQLite file in ``home``
+    (the trial library's folder; by default the user data directory)."""
     chosen = url or os.environ.get(URL_ENV, "").strip()
     if chosen:
         return chosen
-    return f"sqlite:///{default_library_dir() / FILE_NAME}"
+    return f"sqlite:///{(home or default_library_dir()) / FILE_NAME}"
 
 
 def _create_private_file(path: Path) -> None:
@@ -50,7 +52,7 @@ def _sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         _create_private_file(Path(database))
-    engine = create_engine(url, connect_args={"timeout": _BUSY_SECONDS})
+    engine = create_engine(url, connect_args={"timeout": _BUSY_SECONDS}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -67,12 +69,16 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def open_engine(url: str | None = None) -> Engine:
-    """An engine on the work-list database, its schema migrated to the current version."""
-    resolved = resolve_url(url)
+def open_engine(url: str | None = None, *, home: Path | None = None) -> Engine:
+    """An engine on the work-list database (see :func:`resolve_url`), its schema migrated to the current version."""
+    resolved = resolve_url(url, home=home)
     try:
         backend = make_url(resolved).get_backend_name()
-        engine = _sqlite_engine(resolved) if backend == "sqlite" else create_engine(resolved, pool_pre_ping=True)
+        engine = (
+            _sqlite_engine(resolved)
+            if backend == "sqlite"
+            else create_engine(resolved, pool_pre_ping=True, hide_parameters=True)
+        )
         migrate(engine)
     except Exception as exc:  # a bad URL, a missing driver, an unreachable server: all say the same to the user
         shown = make_url(resolved).render_as_string(hide_password=True) if "://" in resolved else resolved

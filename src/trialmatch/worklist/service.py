@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trialmatch.engine.logic import Status
-from trialmatch.engine.outcome import CriterionOutcome, TrialOutcome
+from trialmatch.engine.outcome import CriterionOutcome, ScreeningOutcome, TrialOutcome
 from trialmatch.engine.screening import screen_patient, walk
 from trialmatch.errors import InputError, WorklistError
 from trialmatch.patients.model import InputProblem, PatientRecord
@@ -35,7 +35,7 @@ class Added:
 
     patient_ids: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
+    outcomes: list[ScreeningOutcome] = field(default_factory=list)
 
 
 @dataclass
@@ -45,6 +45,7 @@ class Rescreened:
     screened: int = 0
     changes: list[Change] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    outcomes: list[ScreeningOutcome] = field(default_factory=list)
 
     def summary(self) -> str:
         """The last line ``worklist rescreen`` prints."""
@@ -77,8 +78,9 @@ class Worklist:
 
     @classmethod
     def open(cls, url: str | None = None, *, library: Path | None = None) -> Worklist:
-        """The work-list at ``url`` (default: the user's SQLite file), screening against ``library``'s trials."""
-        return cls(WorklistStore(url), lambda: load_trials(library=library))
+        """The work-list at ``url`` (default: the SQLite file beside the trial library), screening against the
+        library's trials."""
+        return cls(WorklistStore(url, home=library), lambda: load_trials(library=library))
 
     def close(self) -> None:
         """Release the database."""
@@ -105,7 +107,7 @@ class Worklist:
         ids = [r.patient_id for r in records]
         self.store.add_file(name, content, ids, by=by)
         result = self._screen_records(records, as_of)
-        return Added(patient_ids=ids, changes=result.changes)
+        return Added(patient_ids=ids, outcomes=result.outcomes)
 
     def records(self, patient_ids: Sequence[str] = ()) -> tuple[list[PatientRecord], list[str]]:
         """The current records of the patients (all, or those named), read again from the stored files."""
@@ -146,6 +148,7 @@ class Worklist:
             open_trials = [b for b in trials if _is_open(statuses.get((record.patient_id, b.trial.trial_id)))]
             answers = self.store.site_answers(record.patient_id)
             outcome = screen_patient(record, open_trials, as_of, answers, concepts_version=version)
+            result.outcomes.append(outcome)
             for trial in outcome.trials:
                 previous = latest.get((record.patient_id, trial.trial_id))
                 result.screened += 1

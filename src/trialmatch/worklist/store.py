@@ -10,9 +10,10 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from trialmatch.engine.answers import SiteAnswer, SiteAnswers
@@ -52,8 +53,8 @@ def _latest(table: Any, *keys: str) -> Select[Any]:
 class WorklistStore:
     """The work-list in one database (see :mod:`trialmatch.worklist.database` for where and how it opens)."""
 
-    def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
-        self.engine = engine or open_engine(url)
+    def __init__(self, url: str | None = None, *, home: Path | None = None) -> None:
+        self.engine = open_engine(url, home=home)
 
     def close(self) -> None:
         """Release the database connections."""
