@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from worklist_helpers import AS_OF, EXAMPLES
 
-from conftest import AS_OF, EXAMPLES
 from trialmatch.engine.logic import Status
 from trialmatch.worklist.model import PairStatus
 from trialmatch.worklist.service import Worklist

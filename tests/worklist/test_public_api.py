@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
+from worklist_helpers import AS_OF, EXAMPLES, Cli
 
 import trialmatch
-from conftest import AS_OF, EXAMPLES, Cli
 from trialmatch.errors import InputError, LibraryError
 
 

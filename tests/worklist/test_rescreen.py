@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import AS_OF, EXAMPLES, Cli
+from worklist_helpers import AS_OF, EXAMPLES, Cli
+
 from trialmatch.worklist.model import PairStatus
 from trialmatch.worklist.service import Worklist
 

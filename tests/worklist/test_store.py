@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from worklist_helpers import AS_OF, EXAMPLES
 
-from conftest import AS_OF, EXAMPLES
 from trialmatch.engine.logic import Status
 from trialmatch.errors import WorklistError
 from trialmatch.worklist.database import URL_ENV, resolve_url

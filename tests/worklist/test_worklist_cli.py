@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import yaml
+from worklist_helpers import AS_OF, EXAMPLES, Cli
 
-from conftest import AS_OF, EXAMPLES, Cli
 from trialmatch.worklist.export import REDCAP_COLUMNS, STATUS_CODES, VERDICT_CODES
 
 

@@ -44,44 +44,41 @@ records = Table(
     Column("added_by", String(200), nullable=False),
 )
 
-screenings = Table(
+
+def _pair_table(name: str, *columns: Column[object]) -> Table:
+    """An append-only table of rows about one (patient, trial) pair, read back newest-per-pair by id."""
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("patient_id", String(255), nullable=False),
+        Column("trial_id", String(255), nullable=False),
+        *columns,
+        Index(f"ix_{name}_pair", "patient_id", "trial_id", "id"),
+    )
+
+
+def _who_when() -> list[Column[object]]:
+    return [
+        Column("by", String(200), nullable=False),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("note", Text),
+    ]
+
+
+screenings = _pair_table(
     "screenings",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("patient_id", String(255), nullable=False),
-    Column("trial_id", String(255), nullable=False),
     Column("as_of", Date, nullable=False),
     Column("screened_at", DateTime(timezone=True), nullable=False),
     Column("verdict", String(16), nullable=False),
     Column("rules_version", String(255)),
     Column("outcome", Text, nullable=False),  # the TrialOutcome as JSON
     Column("change", Text),  # what changed the verdict since the pair's previous screening
-    Index("ix_screenings_pair", "patient_id", "trial_id", "id"),
 )
-
-statuses = Table(
-    "statuses",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("patient_id", String(255), nullable=False),
-    Column("trial_id", String(255), nullable=False),
-    Column("status", String(32), nullable=False),
-    Column("by", String(200), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("note", Text),
-    Index("ix_statuses_pair", "patient_id", "trial_id", "id"),
-)
-
-answers = Table(
+statuses = _pair_table("statuses", Column("status", String(32), nullable=False), *_who_when())
+answers = _pair_table(
     "answers",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("patient_id", String(255), nullable=False),
-    Column("trial_id", String(255), nullable=False),
     Column("criterion_id", String(64), nullable=False),
     Column("status", String(16), nullable=False),
-    Column("by", String(200), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("note", Text),
-    Index("ix_answers_pair", "patient_id", "trial_id", "id"),
+    *_who_when(),
 )
