@@ -26,10 +26,23 @@ def _settled(old: TrialOutcome, new: TrialOutcome) -> list[str]:
     return out
 
 
-def _window_passed(old: TrialOutcome, as_of: dt.date) -> list[str]:
+def _reopened(old: TrialOutcome, new: TrialOutcome) -> list[str]:
+    """Criteria the records settled before and no longer do (a measurement aged out of its window)."""
+    before = _by_id(old)
+    return [
+        f"{cid} now unknown: {now.reason}"
+        for cid, now in _by_id(new).items()
+        if now.status is Status.UNKNOWN and cid in before and before[cid].status not in _OPEN
+    ]
+
+
+def _windows_passed(old: TrialOutcome, as_of: dt.date) -> list[str]:
+    passed = []
     if old.eligible_from is not None and as_of >= old.eligible_from:
-        return [f"eligible from {old.eligible_from.isoformat()} has passed"]
-    return []
+        passed.append(f"eligible from {old.eligible_from.isoformat()} has passed")
+    if old.valid_until is not None and as_of >= old.valid_until:
+        passed.append(f"valid until {old.valid_until.isoformat()} has passed")
+    return passed
 
 
 def _failing(old: TrialOutcome, new: TrialOutcome) -> list[str]:
@@ -46,9 +59,8 @@ def verdict_change(old: TrialOutcome | None, new: TrialOutcome, as_of: dt.date) 
     reasons = []
     if old.rules_version != new.rules_version:
         reasons.append(f"rules changed ({old.rules_version} → {new.rules_version})")
-    if new.verdict != "ineligible":
-        reasons += _window_passed(old, as_of)
-    reasons += _settled(old, new)
+    reasons += _windows_passed(old, as_of)
+    reasons += _settled(old, new) + _reopened(old, new)
     if not reasons or new.verdict == "ineligible":
         reasons += _failing(old, new)
     return "; ".join(reasons) or "the records changed"
