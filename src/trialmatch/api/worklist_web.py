@@ -147,7 +147,7 @@ def _board_pages(app: FastAPI) -> None:
         return render("worklist_trial.html.j2", **context)
 
     @app.post(BASE + "/add", include_in_schema=False)
-    async def add(
+    def add(
         request: Request,
         _: PostDep,
         files: list[UploadFile],
@@ -161,7 +161,8 @@ def _board_pages(app: FastAPI) -> None:
         for upload in files:
             if not upload.filename:
                 continue
-            result = worklist.add_content(upload.filename, await upload.read(), as_of=date, by=who)
+            # a plain function: FastAPI runs it in a worker thread, so screening does not block the event loop
+            result = worklist.add_content(upload.filename, upload.file.read(), as_of=date, by=who)
             errors += result.errors
             service.audit(request.app.state.audit, result.outcomes, actor=who, request_id=request_id(request))
         if errors:
