@@ -143,7 +143,8 @@ def extreme(name: str, function: str, found: Sequence[Measurement], as_of: dt.da
         return Reading(label, None, missing=_missing(name, within), text=f"no {_missing(name, within)} is recorded")
     chosen = pick(usable, key=lambda m: m.value or 0.0)
     later = _aging_out(usable, pick, within) if within is not None else ()
-    text = f"{label} {quantity(chosen.value, chosen.unit)} ({len(usable)} values, extreme on {chosen.date})"
+    word = "Lowest" if function == "min" else "Highest"
+    text = f"{word} {name} of {len(usable)} values: {quantity(chosen.value, chosen.unit)} on {chosen.date}"
     evidence = tuple(_evidence(m) for m in usable)
     return Reading(
         label,

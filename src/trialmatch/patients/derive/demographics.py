@@ -189,7 +189,7 @@ def _from_evidence(evidence: list[Evidence], what: str) -> DerivedValue:
         value=reading == "positive",
         date=day if dated else None,
         sources=(source,),
-        explanation=f"{what} {reading} ({source.split('/')[0]}){f' on {day.isoformat()}' if dated else ''}",
+        explanation=f"{what} {reading}{f' on {day.isoformat()}' if dated else ''}",
         changes_on=day + dt.timedelta(days=days + 1) if dated else None,
     )
 

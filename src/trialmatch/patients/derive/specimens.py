@@ -140,11 +140,9 @@ def select(
         hits = [(s, r) for s, r in determined if r.value == category]
         if hits:
             chosen = hits[-1][1]
-            label = category if isinstance(category, str) else ("yes" if category else "no")
-            summary = f"{len(hits)} of {len(determined)} determinable specimens: {label}"
-            return chosen.model_copy(
-                update={"explanation": f"Any specimen: {summary}; latest such: {chosen.explanation}"}
-            )
+            label = category.replace("_", " ") if isinstance(category, str) else ("low" if category else "not low")
+            summary = f"{label} on {len(hits)} of {len(determined)} specimens with a result"
+            return chosen.model_copy(update={"explanation": f"{what} {summary}; the latest: {chosen.explanation}"})
     return determined[-1][1]
 
 
