@@ -28,6 +28,7 @@ index it built (holding the record, so the identity check is safe) or takes one 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -191,6 +192,7 @@ def _combined(children: Sequence[NodeResult], rule: Callable[[Sequence[Status]],
 
 
 _NO_RECORD = "no record of "
+_SENTENCE_BREAK = re.compile(r"(?<=\.)\s+(?=[A-Z])")
 
 
 def sentences(reasons: Sequence[str]) -> str:
@@ -198,9 +200,10 @@ def sentences(reasons: Sequence[str]) -> str:
     stop; the absences are said in one sentence ("No record of X, Y or Z") rather than one each."""
     said: dict[str, str] = {}
     for reason in reasons:
-        text = reason.strip().rstrip(".;, ")
-        if text:
-            said.setdefault(text.lower(), text)
+        for sentence in _SENTENCE_BREAK.split(reason.strip()):
+            text = sentence.strip().rstrip(".;, ")
+            if text:
+                said.setdefault(text.lower(), text)
     absent = [t[len(_NO_RECORD) :] for t in said.values() if t.lower().startswith(_NO_RECORD)]
     kept = [t for t in said.values() if not t.lower().startswith(_NO_RECORD)]
     if absent:

@@ -143,8 +143,10 @@ def extreme(name: str, function: str, found: Sequence[Measurement], as_of: dt.da
         return Reading(label, None, missing=_missing(name, within), text=f"no {_missing(name, within)} is recorded")
     chosen = pick(usable, key=lambda m: m.value or 0.0)
     later = _aging_out(usable, pick, within) if within is not None else ()
-    word = "Lowest" if function == "min" else "Highest"
-    text = f"{word} {name} of {len(usable)} values: {quantity(chosen.value, chosen.unit)} on {chosen.date}"
+    which = (
+        "the only value" if len(usable) == 1 else f"the {'lowest' if function == 'min' else 'highest'} of {len(usable)}"
+    )
+    text = f"{name} {quantity(chosen.value, chosen.unit)} on {chosen.date} ({which})"
     evidence = tuple(_evidence(m) for m in usable)
     return Reading(
         label,
