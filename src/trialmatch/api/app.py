@@ -7,7 +7,6 @@ session cookie instead. Errors are RFC 9457 problem documents.
 from __future__ import annotations
 
 import re
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +24,7 @@ from trialmatch.errors import CuratedTrialError, InputError, LibraryError, RuleE
 from trialmatch.reports.trials import annotations_for, trial_json
 from trialmatch.rules.catalog import Coverage, TrialRules
 from trialmatch.rules.drafting.library import draft_into_library
+from trialmatch.scratch import UPLOADS, private_copy, sweep_all
 from trialmatch.trials.model import Trial
 
 Token = Annotated[str, Depends(require_token)]
@@ -97,13 +97,11 @@ def _upload_name(filename: str | None, media_type: str) -> str:
 def import_trials(settings: Settings, body: bytes, name: str, *, replace_bundled: bool, actor: str) -> list[Trial]:
     """Store the trials in an uploaded record in the server's library; unreadable content is a 422, a curated
     trial replaced without ``replace_bundled`` a 409."""
-    with tempfile.TemporaryDirectory(prefix="trialmatch-trial-") as folder:
-        path = Path(folder) / name
-        path.write_bytes(body)
+    with private_copy(UPLOADS, name, body) as path:
         try:
             return service.library(settings).import_file(path, replace_bundled=replace_bundled, actor=actor)
         except InputError as exc:
-            raise Problem(422, str(exc).replace(folder + "/", ""), slug="unreadable-trial") from exc
+            raise Problem(422, str(exc).replace(f"{path.parent}/", ""), slug="unreadable-trial") from exc
         except CuratedTrialError as exc:
             raise Problem(409, str(exc), slug="curated-trial") from exc
         except LibraryError as exc:
@@ -210,6 +208,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    sweep_all()  # uploads a killed server left
     app.state.audit = service.library(settings).audit
     app.state.sessions = SessionStore()
     problems.install(app)

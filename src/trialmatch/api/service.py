@@ -1,7 +1,8 @@
 """What the API and the web page share: reading an uploaded bundle, choosing trials, screening, auditing.
 
-An upload is written to a private temporary folder and read with the same reader the command line uses
-(then deleted), so the service gives exactly the JSON ``trialmatch screen --format json`` gives.
+An upload is written to a private scratch folder (owner-only, deleted on every exit path, and swept at the next
+start after a kill: :mod:`trialmatch.scratch`) and read with the same reader the command line uses, so the
+service gives exactly the JSON ``trialmatch screen --format json`` gives.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -17,16 +17,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+from trialmatch import limits
 from trialmatch.api.problems import Problem
 from trialmatch.audit import AuditLog
 from trialmatch.engine.answers import SiteAnswers, answers_from
 from trialmatch.engine.outcome import ScreeningOutcome
 from trialmatch.engine.ranking import select_trials
 from trialmatch.engine.screening import screen_patient
-from trialmatch.errors import InputError, LibraryError, RuleError
+from trialmatch.errors import InputError, LibraryError, RecordError, RuleError
 from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources import read_patients
 from trialmatch.rules.catalog import TrialRules, bind, library_rules_dir
+from trialmatch.scratch import UPLOADS, private_copy
 from trialmatch.terminology.concepts import default_library
 from trialmatch.trials.library import TrialLibrary
 from trialmatch.trials.model import Trial
@@ -67,13 +69,11 @@ def _scrub(message: str, folder: str) -> str:
 def read_upload(body: bytes, kind: PatientFormat) -> tuple[list[PatientRecord], list[InputProblem]]:
     """The patients in an uploaded FHIR JSON or NDJSON body; a body no reader accepts is a 422 problem."""
     unowned: list[InputProblem] = []
-    with tempfile.TemporaryDirectory(prefix="trialmatch-upload-") as folder:
-        path = Path(folder) / _UPLOAD_NAMES[kind]
-        path.write_bytes(body)
+    with private_copy(UPLOADS, _UPLOAD_NAMES[kind], body) as path:
         try:
             records = list(read_patients(path, problems=unowned))
         except InputError as exc:
-            raise Problem(422, _scrub(str(exc), folder), slug="unreadable-patient-data") from exc
+            raise Problem(422, _scrub(str(exc), str(path.parent)), slug="unreadable-patient-data") from exc
     if not records:
         detail = "no patient found in the request body: send a FHIR Bundle (or NDJSON) with a Patient resource"
         raise Problem(422, detail, slug="no-patient")
@@ -91,10 +91,9 @@ def parse_answers(entries: object) -> SiteAnswers:
 def split_envelope(body: bytes) -> tuple[bytes, SiteAnswers]:
     """A JSON body is a FHIR resource, or ``{"bundle": <FHIR Bundle>, "answers": [...]}``."""
     try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
-        raise Problem(422, f"the request body is not valid JSON{where}", slug="malformed-json") from exc
+        data = limits.loads(body)
+    except RecordError as exc:
+        raise Problem(422, f"the request body: {exc}", slug="malformed-json") from exc
     if not isinstance(data, dict) or "bundle" not in data or "resourceType" in data:
         return body, SiteAnswers()
     unknown = set(data) - {"bundle", "answers"}

@@ -9,6 +9,9 @@ whatever the sharing. Every record that cannot be used is written to ``rejects.c
 facts cannot be stored, each resource or line the readers rejected (problems no patient owns come from the
 indexing pass or the input's first shard only), and an input that cannot be read.
 Patients read = patients stored + patients rejected.
+
+The store is built aside and swapped in whole under the store's writer lock (:mod:`building`), and every
+worker ends with the ingest that started it, so a killed or failed run leaves the old store as it was.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import TypeVar
 
+from trialmatch.cohort.building import rebuild
 from trialmatch.cohort.calls import Calls, default_calls, rule_calls
 from trialmatch.cohort.facts import patient_rows
 from trialmatch.cohort.store import REJECTS, Manifest, PartWriter, clear
@@ -31,6 +35,7 @@ from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources import Shard, count_patients, ndjson_inputs, read_patients
 from trialmatch.patients.sources.ndjson import KeptIndex, index_ndjson, read_indexed, remove_index
 from trialmatch.patients.sources.shards import WHOLE
+from trialmatch.processes import die_with_parent
 from trialmatch.rules import ast as r
 from trialmatch.terminology.concepts import ConceptLibrary, default_library
 
@@ -151,7 +156,7 @@ def _store(
     result.rejects.extend(_rejected(record.problems))
     try:
         rows = patient_rows(record, key, job.as_of, library, job.calls)
-    except (TrialmatchError, ValueError) as exc:
+    except Exception as exc:  # one patient's failure, whatever it is, must not stop the others
         result.rejected_patients += 1
         result.rejects.append((f"Patient/{record.patient_id}", f"facts could not be stored ({type(exc).__name__})"))
         return
@@ -175,9 +180,20 @@ def ingest(
 ) -> Manifest:
     """Ingest every input into the store at ``out`` and write its manifest and rejects file.
 
-    ``progress`` is called with (shards done, shards in all) as each shard finishes."""
-    clear(out)
-    out.mkdir(parents=True, exist_ok=True)
+    ``progress`` is called with (shards done, shards in all) as each shard finishes. StoreBusyError when
+    another process is writing the store."""
+    with rebuild(out) as building:
+        return _ingest_into(building, inputs, as_of, calls, workers, progress)
+
+
+def _ingest_into(
+    out: Path,
+    inputs: Sequence[Path],
+    as_of: dt.date,
+    calls: Calls,
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+) -> Manifest:
     jobs = [Job(path, out, n, as_of, calls) for n, path in enumerate(inputs)]
     manifest = Manifest(as_of=as_of, concepts_version=default_library().version)
     manifest.hold(calls)
@@ -247,7 +263,7 @@ class _Workers:
         if self.workers <= 1 or len(jobs) <= 1:
             return map(work, jobs)
         if self._pool is None:
-            self._pool = get_context("spawn").Pool(self.workers)
+            self._pool = get_context("spawn").Pool(self.workers, initializer=die_with_parent)
         return self._pool.imap_unordered(work, jobs)
 
 

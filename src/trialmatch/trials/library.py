@@ -172,4 +172,4 @@ class TrialLibrary:
         for trial in trials:
             if wanted in {fold_id(alias) for alias in trial.aliases}:
                 return trial
-        raise LibraryError(f"no trial with id or alias {shown(id_or_alias)!r} in the library")
+        raise LibraryError(f"no trial with id or alias '{shown(id_or_alias)}' in the library")

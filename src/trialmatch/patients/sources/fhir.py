@@ -5,11 +5,12 @@ reference resolves to (``Patient/x``, absolute URLs and ``urn:uuid:`` via ``full
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from trialmatch import limits
 from trialmatch.errors import InputError, RecordError, UnrecognizedFormatError
+from trialmatch.identifiers import printable, refusal
 from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources.fhir_index import ResourceIndex, patient_reference, typed_key
 from trialmatch.patients.sources.fhir_record import LOOKUP_TYPES, build_record, unowned_action
@@ -21,13 +22,15 @@ from trialmatch.terminology.concepts import ConceptLibrary
 def load_json(path: Path) -> object:
     """The parsed JSON of ``path``; an unreadable or non-JSON file is an InputError naming it."""
     try:
+        if path.stat().st_size > limits.MAX_FILE:
+            raise limits.LimitError(f"{path}: larger than {limits.MAX_FILE} bytes; split it or send NDJSON")
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot be read ({exc.__class__.__name__})") from exc
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RecordError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno})") from exc
+        return limits.loads(text)
+    except RecordError as exc:
+        raise RecordError(f"{path}: {exc}") from exc
 
 
 def read_fhir_json(
@@ -103,7 +106,10 @@ def group_resources(
     groups: dict[str, list[JSON]] = {}
     for resource, _ in pairs:
         owner, why = patient_of(resource, index)
-        if owner is not None:
+        refused = refusal(owner, "patient id") if owner is not None else None
+        if refused is not None:
+            problems.append(InputProblem(source=printable(label(resource)), problem=refused, action="rejected"))
+        elif owner is not None:
             groups.setdefault(owner, []).append(resource)
         elif resource.get("resourceType") not in LOOKUP_TYPES:
             problems.append(InputProblem(source=label(resource), problem=why, action=unowned_action(resource)))
