@@ -3,6 +3,9 @@
 A pool worker of a killed ``cohort ingest`` must not go on writing: each worker asks the kernel to kill it
 when its parent dies (Linux ``PR_SET_PDEATHSIG``), and a watchdog thread checks its parent twice a second
 where that is not available (or the parent died before the request was made).
+
+The kernel sends that signal when the *thread* that started the worker ends, so a pool must be started by a
+thread that lives as long as the pool (the main thread, or a server's event-loop thread).
 """
 
 from __future__ import annotations

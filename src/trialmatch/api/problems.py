@@ -30,6 +30,10 @@ class Problem(Exception):
         self.slug = slug
         self.title = title or HTTPStatus(status).phrase
 
+    def __reduce__(self) -> tuple[type[Problem], tuple[int, str], dict[str, str | None]]:
+        """Pickled whole, so a worker process can raise it to the server."""
+        return (Problem, (self.status, self.detail), {"slug": self.slug, "title": self.title})
+
 
 def request_id(request: Request) -> str:
     """The id the request-id middleware gave this request (``-`` before it ran)."""

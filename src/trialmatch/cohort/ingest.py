@@ -8,7 +8,8 @@ patient plus one row group. A patient's integer key is its input's number and it
 whatever the sharing. Every record that cannot be used is written to ``rejects.csv`` once: a patient whose
 facts cannot be stored, each resource or line the readers rejected (problems no patient owns come from the
 indexing pass or the input's first shard only), and an input that cannot be read.
-Patients read = patients stored + patients rejected.
+A patient id given more than once is resolved by the rule of :mod:`duplicates` (the same facts: kept once;
+other facts: every copy rejected). Patients read = patients stored + patients rejected + patients merged.
 
 The store is built aside and swapped in whole under the store's writer lock (:mod:`building`), and every
 worker ends with the ingest that started it, so a killed or failed run leaves the old store as it was.
@@ -27,6 +28,7 @@ from typing import TypeVar
 
 from trialmatch.cohort.building import rebuild
 from trialmatch.cohort.calls import Calls, default_calls, rule_calls
+from trialmatch.cohort.duplicates import Duplicates, Reject, resolve_duplicates
 from trialmatch.cohort.facts import patient_rows
 from trialmatch.cohort.store import REJECTS, Manifest, PartWriter, clear
 from trialmatch.cohort.tables import MEASURED_KINDS, store_schemas
@@ -45,7 +47,6 @@ MIN_SHARD = 100
 """Fewest patients worth a shard of their own: each shard re-reads its input's index or file and writes its
 own part files."""
 
-Reject = tuple[str, str]
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -211,6 +212,7 @@ def _ingest_into(
                 tally.add(result)
                 if progress is not None:
                     progress(done, len(shards))
+            tally.duplicates(resolve_duplicates(out))
     finally:
         for plan in plans:
             if plan.job.index is not None:
@@ -236,6 +238,13 @@ class _Tally:
         if result.failure is not None and result.failure not in self.failures:
             self.failures.add(result.failure)
             self.reject([result.failure])
+
+    def duplicates(self, found: Duplicates) -> None:
+        """Count the copies of patients given more than once: merged, or rejected with the reason."""
+        self.manifest.patients_stored -= found.merged + found.rejected
+        self.manifest.patients_merged += found.merged
+        self.manifest.patients_rejected += found.rejected
+        self.reject(found.rejects)
 
     def reject(self, rows: list[Reject]) -> None:
         """Write rejected records and count them."""

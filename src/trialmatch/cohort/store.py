@@ -38,6 +38,8 @@ class Manifest:
     patients_read: int = 0
     patients_stored: int = 0
     patients_rejected: int = 0
+    patients_merged: int = 0
+    """Copies of a patient given again with the same facts, kept once (:mod:`duplicates`)."""
     records_rejected: int = 0
     derived_calls: list[list[str]] = field(default_factory=list)
     lesion_calls: list[list[str]] = field(default_factory=list)
@@ -80,10 +82,10 @@ def table_rows(folder: Path) -> dict[str, int]:
 
 def verify(folder: Path, manifest: Manifest) -> None:
     """InputError naming the store when its tables do not hold what its manifest says: other row counts, or
-    a patient key held twice (another run wrote into it, or it was changed since)."""
+    a patient key or patient id held twice (another run wrote into it, or it was changed since)."""
     try:
         found = table_rows(folder)
-        keys = pq.read_table(table_path(folder, "patients"), columns=[KEY_COLUMN[0]]).column(0)
+        patients = pq.read_table(table_path(folder, "patients"), columns=[KEY_COLUMN[0], "patient_id"])
     except (OSError, pa.ArrowException) as exc:
         raise InputError(f"{folder}: the facts store's tables cannot be read ({type(exc).__name__})") from exc
     differ = sorted(name for name in {*found, *manifest.rows} if found.get(name) != manifest.rows.get(name))
@@ -92,8 +94,9 @@ def verify(folder: Path, manifest: Manifest) -> None:
             f"{folder}: the facts store's tables do not match its manifest ({', '.join(differ)}); another run may "
             "have written into it: ingest the records again"
         )
-    if pc.count_distinct(keys).as_py() != len(keys):
-        raise InputError(f"{folder}: the facts store holds a patient key twice; ingest the records again")
+    for column, what in ((KEY_COLUMN[0], "key"), ("patient_id", "id")):
+        if pc.count_distinct(patients[column]).as_py() != patients.num_rows:
+            raise InputError(f"{folder}: the facts store holds a patient {what} twice; ingest the records again")
 
 
 def read_manifest(folder: Path) -> Manifest:

@@ -69,7 +69,9 @@ def ingest(
             raise typer.Exit(ExitCode.NOTHING_DONE) from None
     typer.echo(
         f"{manifest.patients_read} patients read, {manifest.patients_stored} stored, "
-        f"{manifest.patients_rejected} rejected; {manifest.records_rejected} records rejected (rejects.csv)"
+        f"{manifest.patients_rejected} rejected"
+        + (f", {manifest.patients_merged} merged (given twice)" if manifest.patients_merged else "")
+        + f"; {manifest.records_rejected} records rejected (rejects.csv)"
     )
     if manifest.records_rejected:
         raise typer.Exit(ExitCode.SOME_REJECTED)

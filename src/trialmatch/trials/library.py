@@ -22,6 +22,7 @@ from pathlib import Path
 import platformdirs
 from pydantic import ValidationError
 
+from trialmatch.atomic import write_text
 from trialmatch.audit import AuditLog, local_actor
 from trialmatch.errors import CuratedTrialError, LibraryError
 from trialmatch.identifiers import check, file_stem, shown, within
@@ -136,10 +137,7 @@ class TrialLibrary:
         trial = trial.model_copy(update={"source": trial.source.model_copy(update={"file": file_name})})
         try:
             self._trials_dir.mkdir(parents=True, exist_ok=True)
-            record = within(self._trials_dir, f"{file_stem(trial.trial_id)}.json")
-            partial = record.with_name(record.name + ".partial")
-            partial.write_text(trial.model_dump_json(indent=2), encoding="utf-8")
-            partial.replace(record)
+            write_text(within(self._trials_dir, f"{file_stem(trial.trial_id)}.json"), trial.model_dump_json(indent=2))
         except OSError as exc:
             raise LibraryError(f"cannot write trial {trial.trial_id} to the library: {exc.strerror}") from exc
 

@@ -47,11 +47,22 @@ def count_fhir_json(path: Path) -> int:
     return len(group_resources(_file_entries(path, []), [])[1])
 
 
+def read_fhir_data(
+    data: object, source: str, library: ConceptLibrary, problems: list[InputProblem]
+) -> Iterator[PatientRecord]:
+    """The patients of FHIR JSON already parsed (a request body read in memory); ``source`` names it."""
+    return records_from_resources(_data_entries(data, source, problems), library, problems, (source,))
+
+
 def _file_entries(path: Path, problems: list[InputProblem]) -> list[tuple[JSON, str | None]]:
-    data = as_dict(load_json(path))
-    if not as_str(data.get("resourceType")):
-        raise UnrecognizedFormatError(f"{path}: not a FHIR resource (no resourceType)")
-    return list(_entries(data, problems))
+    return _data_entries(load_json(path), str(path), problems)
+
+
+def _data_entries(data: object, source: str, problems: list[InputProblem]) -> list[tuple[JSON, str | None]]:
+    resource = as_dict(data)
+    if not as_str(resource.get("resourceType")):
+        raise UnrecognizedFormatError(f"{source}: not a FHIR resource (no resourceType)")
+    return list(_entries(resource, problems))
 
 
 def _entries(data: JSON, problems: list[InputProblem], where: str = "Bundle") -> Iterator[tuple[JSON, str | None]]:
