@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from conftest import weight
 from trialmatch.cli import app
 from trialmatch.patients.sources import read_patients
 from trialmatch.patients.sources.fhir_dates import date_problems, parse_date
@@ -61,18 +62,10 @@ def test_invalid_and_partial_dates_are_reported_by_element_never_by_value() -> N
 
 
 def bundle(patient: dict[str, Any]) -> dict[str, Any]:
-    weight = {
-        "resourceType": "Observation",
-        "id": "w",
-        "status": "final",
-        "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
-        "subject": {"reference": "Patient/p"},
-        "effectiveDateTime": "20261120",
-        "valueQuantity": {"value": 60, "system": "http://unitsofmeasure.org", "code": "kg"},
-    }
+    reading = weight("p", 60, effectiveDateTime="20261120")
     return {
         "resourceType": "Bundle",
-        "entry": [{"resource": {"resourceType": "Patient", "id": "p", **patient}}, {"resource": weight}],
+        "entry": [{"resource": {"resourceType": "Patient", "id": "p", **patient}}, {"resource": reading}],
     }
 
 

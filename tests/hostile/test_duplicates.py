@@ -11,6 +11,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from conftest import weight
 from trialmatch.cohort.ingest import ingest, store_calls
 from trialmatch.cohort.store import read_manifest, verify
 from trialmatch.patients.sources import read_patients
@@ -42,16 +43,7 @@ def test_ids_given_twice_are_merged_when_the_same_and_rejected_when_not(tmp_path
 
 
 def observation(value: float, **meta: Any) -> dict[str, Any]:
-    return {
-        "resourceType": "Observation",
-        "id": "w1",
-        "status": "final",
-        **({"meta": meta} if meta else {}),
-        "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
-        "subject": {"reference": "Patient/p"},
-        "effectiveDateTime": "2024-12-01",
-        "valueQuantity": {"value": value, "system": "http://unitsofmeasure.org", "code": "kg"},
-    }
+    return weight("p", value, "w1", **({"meta": meta} if meta else {}))
 
 
 def read(tmp_path: Path, *resources: dict[str, Any]) -> Any:

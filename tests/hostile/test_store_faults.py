@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from conftest import tree_hash
+from conftest import tree_hash, weight
 from trialmatch.cli import app
 from trialmatch.cohort import store as store_module
 from trialmatch.cohort.building import StoreBusyError, leftovers, store_lock
@@ -34,28 +34,12 @@ PATIENTS = 1500
 
 
 def export(folder: Path, patients: int = PATIENTS) -> Path:
-    """An NDJSON export: each patient with a weight and a body height."""
+    """An NDJSON export: each patient with a body weight."""
     folder.mkdir(parents=True, exist_ok=True)
     lines = []
     for n in range(patients):
         lines.append({"resourceType": "Patient", "id": f"p{n}", "gender": "female", "birthDate": "1961-04-02"})
-        for code, value, unit in (("29463-7", 61.5, "kg"), ("8302-2", 164, "cm")):
-            lines.append(
-                {
-                    "resourceType": "Observation",
-                    "id": f"o{n}-{code}",
-                    "status": "final",
-                    "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
-                    "subject": {"reference": f"Patient/p{n}"},
-                    "effectiveDateTime": "2024-12-01",
-                    "valueQuantity": {
-                        "value": value,
-                        "unit": unit,
-                        "system": "http://unitsofmeasure.org",
-                        "code": unit,
-                    },
-                }
-            )
+        lines.append(weight(f"p{n}", 61.5, f"w{n}"))
     path = folder / "export.ndjson"
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     return path

@@ -25,7 +25,7 @@ from trialmatch.api.problems import Problem, request_id
 from trialmatch.api.screening import JSON_TYPES, NDJSON_TYPES, Screener, ScreenJob
 from trialmatch.api.security import SessionStore, require_token
 from trialmatch.api.service import Settings
-from trialmatch.errors import CuratedTrialError, InputError, LibraryError, RuleError
+from trialmatch.errors import CuratedTrialError, InputError, LibraryError, NotInLibraryError, RuleError
 from trialmatch.reports.trials import annotations_for, trial_json
 from trialmatch.rules.catalog import Coverage, TrialRules
 from trialmatch.rules.drafting.library import draft_into_library
@@ -98,6 +98,10 @@ def _upload_name(filename: str | None, media_type: str) -> str:
     return cleaned or default
 
 
+def _unwritable() -> Problem:
+    return Problem(503, "the server cannot write to its trial library; tell the operator", slug="library")
+
+
 def import_trials(settings: Settings, body: bytes, name: str, *, replace_bundled: bool, actor: str) -> list[Trial]:
     """Store the trials in an uploaded record in the server's library; unreadable content is a 422, a curated
     trial replaced without ``replace_bundled`` a 409."""
@@ -109,9 +113,7 @@ def import_trials(settings: Settings, body: bytes, name: str, *, replace_bundled
         except CuratedTrialError as exc:
             raise Problem(409, str(exc), slug="curated-trial") from exc
         except LibraryError as exc:
-            raise Problem(
-                503, "the server cannot write to its trial library; tell the operator", slug="library"
-            ) from exc
+            raise _unwritable() from exc
 
 
 def draft_rules(settings: Settings, trial: Trial, actor: str) -> str:
@@ -192,6 +194,17 @@ def _api_routes(app: FastAPI) -> None:
         if not draft:
             return {"imported": imported}
         return {"imported": imported, "drafted": [draft_rules(settings, t, token) for t in trials]}
+
+    @app.delete("/trials/{trial_id}", tags=["trials"], status_code=204)
+    def delete_trial(request: Request, token: Token, trial_id: str) -> Response:
+        """Remove an imported trial (its record and source copy; audited); bundled trials cannot be removed."""
+        try:
+            service.library(request.app.state.settings).remove(trial_id, actor=token)
+        except NotInLibraryError as exc:
+            raise Problem(404, str(exc), slug="unknown-trial") from exc
+        except LibraryError as exc:
+            raise _unwritable() from exc
+        return Response(status_code=204)
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_token)])
     def openapi(request: Request) -> dict[str, Any]:

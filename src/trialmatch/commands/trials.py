@@ -90,6 +90,24 @@ def import_(
     raise typer.Exit(_exit_code(used, rejected))
 
 
+@app.command("remove")
+def remove(
+    ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Ids or aliases of imported trials.")],
+    library: LibraryOption = None,
+) -> None:
+    """Delete imported trials from the library (recorded in its audit log); bundled trials stay."""
+    lib = TrialLibrary(library)
+    removed = rejected = 0
+    for trial_id in ids:
+        try:
+            typer.echo(f"removed {lib.remove(trial_id).trial_id}")
+            removed += 1
+        except LibraryError as exc:
+            _error(exc)
+            rejected += 1
+    raise typer.Exit(_exit_code(removed, rejected))
+
+
 def _coverage_trials(sources: Sequence[str]) -> tuple[list[Trial], int]:
     """Trials from files, folders (every .json and .txt in them) and bundled trial ids; and how many were rejected.
 
