@@ -40,6 +40,11 @@ def printable(value: str) -> str:
     return "".join(_escape(c) for c in value)
 
 
+def printable_lines(text: str) -> str:
+    """Multi-line ``text`` safe for a terminal: each line through :func:`printable`, the line breaks kept."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def shown(value: str, limit: int = 60) -> str:
     """A value as safe to print in a message: escaped, and cut when long."""
     return printable(value[:limit]) + ("…" if len(value) > limit else "")

@@ -201,7 +201,8 @@ def _api_routes(app: FastAPI) -> None:
         try:
             service.library(request.app.state.settings).remove(trial_id, actor=token)
         except NotInLibraryError as exc:
-            raise Problem(404, str(exc), slug="unknown-trial") from exc
+            detail = "no imported trial with that id or alias (bundled trials cannot be removed)"
+            raise Problem(404, detail, slug="unknown-trial") from exc
         except LibraryError as exc:
             raise _unwritable() from exc
         return Response(status_code=204)

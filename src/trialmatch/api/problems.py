@@ -76,11 +76,7 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    detail = (
-        str(exc.detail)
-        if exc.status_code != 404
-        else f"no such endpoint: {request.url.path}; GET /openapi.json lists the endpoints"
-    )
+    detail = str(exc.detail) if exc.status_code != 404 else "no such endpoint; GET /openapi.json lists the endpoints"
     return problem_response(request, Problem(exc.status_code, detail), dict(exc.headers or {}))
 
 

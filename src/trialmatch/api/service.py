@@ -143,7 +143,7 @@ def find_trial(settings: Settings, trial_id: str) -> Trial:
         return library(settings).get(trial_id)
     except LibraryError as exc:
         raise Problem(
-            404, f"no trial {trial_id!r} in this server's library; GET /trials lists them", slug="unknown-trial"
+            404, "no trial with that id or alias in this server's library; GET /trials lists them", slug="unknown-trial"
         ) from exc
 
 
