@@ -13,7 +13,8 @@ what they expect and let programming errors surface::
     ├── LibraryError          the user's trial library cannot be read or written
     │   ├── CuratedTrialError        an import would replace a bundled, curated trial without the override
     │   └── NotInLibraryError        no trial in the library has the id or alias asked for
-    └── UnitError             a value's unit cannot be converted to its concept's canonical unit
+    ├── UnitError             a value's unit cannot be converted to its concept's canonical unit
+    └── WorklistError         the work-list database cannot be opened, or a change to it is refused
 """
 
 from __future__ import annotations
@@ -68,3 +69,7 @@ class NotInLibraryError(LibraryError):
 
 class UnitError(TrialmatchError):
     """A unit cannot be converted to a concept's canonical unit."""
+
+
+class WorklistError(TrialmatchError):
+    """The work-list database cannot be opened, or a change to it is refused."""

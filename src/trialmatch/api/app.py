@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from trialmatch import __version__
-from trialmatch.api import problems, service, web
+from trialmatch.api import problems, service, web, worklist_web
 from trialmatch.api.limits import RequestLimits
 from trialmatch.api.middleware import RequestContext
 from trialmatch.api.problems import Problem, request_id
@@ -247,6 +247,7 @@ def create_app(settings: Settings) -> FastAPI:
     problems.install(app)
     _api_routes(app)
     web.install(app)
+    worklist_web.install(app)
     app.add_middleware(
         RequestLimits,
         limit=settings.max_body,

@@ -53,6 +53,7 @@ class Settings:
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     screen_workers: int = 0
     """Processes that screen requests (0: a thread of the server process)."""
+    worklist_url: str | None = None
 
 
 @dataclass(frozen=True)
