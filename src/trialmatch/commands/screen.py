@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from trialmatch import public
 from trialmatch.atomic import replacing
 from trialmatch.commands.dates import as_of_date
 from trialmatch.commands.exit_codes import ExitCode
@@ -22,7 +23,7 @@ from trialmatch.commands.trial_selection import select
 from trialmatch.engine.answers import SiteAnswers, load_answers
 from trialmatch.engine.outcome import ScreeningOutcome
 from trialmatch.engine.ranking import select_trials
-from trialmatch.engine.screening import screen_patient, walk
+from trialmatch.engine.screening import walk
 from trialmatch.errors import InputError, TrialmatchError
 from trialmatch.identifiers import printable
 from trialmatch.patients.model import InputProblem, PatientRecord
@@ -30,7 +31,7 @@ from trialmatch.patients.sources import read_patients
 from trialmatch.reports.html import ReportWriter
 from trialmatch.reports.terminal import print_report
 from trialmatch.rules.catalog import TrialRules
-from trialmatch.terminology.concepts import ConceptLibrary, default_library
+from trialmatch.terminology.concepts import ConceptLibrary
 
 FORMATS = ("table", "json", "html")
 
@@ -184,7 +185,7 @@ def screen(
     date = as_of_date(as_of)
     try:
         site_answers = load_answers(answers) if answers else SiteAnswers()
-        concepts = default_library().with_local_map(local_map) if local_map else default_library()
+        concepts = public.concepts(local_map)
     except TrialmatchError as exc:
         raise _fail(str(exc)) from exc
     bound, trial_errors = select(trials or [], library, no_bundled=no_bundled)
@@ -201,7 +202,9 @@ def screen(
     everyone: set[str] = set()
     with _output(output_format, out) as emit:
         for record in records:
-            outcome = screen_patient(record, bound, date, site_answers, concepts_version=concepts.version)
+            [outcome] = public.screen(
+                record, bound, as_of=date, answers=site_answers, concept_library=concepts
+            ).outcomes
             emit(outcome)
             if site_answers.answers:
                 screened |= _screened(outcome)
