@@ -62,6 +62,28 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 
+ScreeningRow = tuple[str, str, str, str | None, str, str, str | None]
+"""One patient and trial screened: as-of, patient id, trial id, rules version, verdict, engine and concepts
+versions (the patient id is hashed when the row is recorded)."""
+
+
+def screening_rows(outcomes: Iterable[ScreeningOutcome]) -> list[ScreeningRow]:
+    """The audit rows of some screenings, one per patient and trial."""
+    return [
+        (
+            o.as_of.isoformat(),
+            o.patient_id,
+            t.trial_id,
+            t.rules_version,
+            t.verdict,
+            o.engine_version,
+            o.concepts_version,
+        )
+        for o in outcomes
+        for t in o.trials
+    ]
+
+
 _INSERT_CHANGE = "INSERT INTO library_changes (at, actor, action, trial_id, detail) VALUES (?, ?, ?, ?, ?)"
 
 
@@ -105,25 +127,14 @@ class AuditLog:
 
     def record(self, outcomes: Iterable[ScreeningOutcome], *, actor: str, request_id: str) -> None:
         """One row per patient and trial screened."""
+        self.record_rows(screening_rows(outcomes), actor=actor, request_id=request_id)
+
+    def record_rows(self, rows: Iterable[ScreeningRow], *, actor: str, request_id: str) -> None:
+        """Audit rows made where the screening ran (a worker process), the patient id hashed here."""
         at = _now()
-        rows = [
-            (
-                at,
-                request_id,
-                actor,
-                o.as_of.isoformat(),
-                self.patient_hash(o.patient_id),
-                t.trial_id,
-                t.rules_version,
-                t.verdict,
-                o.engine_version,
-                o.concepts_version,
-            )
-            for o in outcomes
-            for t in o.trials
-        ]
+        hashed = [(at, request_id, actor, a, self.patient_hash(p), *rest) for a, p, *rest in rows]
         with closing(self._connect()) as connection, connection:
-            connection.executemany(_INSERT, rows)
+            connection.executemany(_INSERT, hashed)
 
     def record_change(self, action: str, trial_id: str, detail: str, *, actor: str) -> None:
         """One change to the trial library: ``import``, ``replace-bundled`` or ``draft-rules``, with what changed."""

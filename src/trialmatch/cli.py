@@ -25,6 +25,9 @@ def main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """Screen cancer patients against clinical-trial eligibility criteria."""
+    from trialmatch.scratch import sweep_all
+
+    sweep_all()  # patient data a killed run left in its scratch folders
 
 
 def _register() -> None:

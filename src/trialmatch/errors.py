@@ -11,7 +11,8 @@ what they expect and let programming errors surface::
     │   └── RuleSyntaxError          with line, column and what was expected
     ├── ConceptError          the concept library is inconsistent, or a rule names an unknown concept
     ├── LibraryError          the user's trial library cannot be read or written
-    │   └── CuratedTrialError        an import would replace a bundled, curated trial without the override
+    │   ├── CuratedTrialError        an import would replace a bundled, curated trial without the override
+    │   └── NotInLibraryError        no trial in the library has the id or alias asked for
     ├── UnitError             a value's unit cannot be converted to its concept's canonical unit
     └── WorklistError         the work-list database cannot be opened, or a change to it is refused
 """
@@ -60,6 +61,10 @@ class LibraryError(TrialmatchError):
 
 class CuratedTrialError(LibraryError):
     """An import would replace a bundled, curated trial, and the caller did not ask for that."""
+
+
+class NotInLibraryError(LibraryError):
+    """No trial in the library has the id or alias asked for."""
 
 
 class UnitError(TrialmatchError):

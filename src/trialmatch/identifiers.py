@@ -35,10 +35,19 @@ class PathEscapeError(IdentifierError):
     """A path built from an identifier would lie outside the folder it belongs in."""
 
 
+def printable(value: str) -> str:
+    """``value`` safe for a terminal or a log line: control, format and line-break characters escaped."""
+    return "".join(_escape(c) for c in value)
+
+
+def printable_lines(text: str) -> str:
+    """Multi-line ``text`` safe for a terminal: each line through :func:`printable`, the line breaks kept."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def shown(value: str, limit: int = 60) -> str:
-    """A value as safe to print: control and format characters escaped, long values cut."""
-    text = "".join(_escape(c) for c in value[:limit])
-    return text + ("…" if len(value) > limit else "")
+    """A value as safe to print in a message: escaped, and cut when long."""
+    return printable(value[:limit]) + ("…" if len(value) > limit else "")
 
 
 def _escape(char: str) -> str:
@@ -64,11 +73,17 @@ def problem(value: str) -> str | None:
     return None
 
 
+def refusal(value: str, kind: str) -> str | None:
+    """The one-line reason ``value`` is refused as a ``kind``, or None when it is acceptable."""
+    reason = problem(value)
+    return None if reason is None else f"{kind} '{shown(value)}' is not allowed: {reason}"
+
+
 def check(value: str, kind: str) -> str:
     """``value`` when it is an acceptable identifier; else IdentifierError naming ``kind`` (e.g. ``trial id``)."""
-    reason = problem(value)
+    reason = refusal(value, kind)
     if reason is not None:
-        raise IdentifierError(f"{kind} {shown(value)!r} is not allowed: {reason}")
+        raise IdentifierError(reason)
     return value
 
 

@@ -135,8 +135,9 @@ def test_trial_filter_screens_only_the_trials_named(client: TestClient) -> None:
 
 def test_unknown_trial_is_404(client: TestClient) -> None:
     body = _problem(post_bundle(client, EXAMPLES[0].read_bytes(), trial="NCT00000000"), 404)
-    assert "NCT00000000" in body["detail"]
-    assert "NCT00000000" in _problem(client.get("/trials/NCT00000000", headers=AUTH), 404)["detail"]
+    detail = _problem(client.get("/trials/NCT00000000", headers=AUTH), 404)["detail"]
+    for said in (body["detail"], detail):  # what was asked for is not echoed
+        assert "no trial with that id or alias" in said and "NCT00000000" not in said
 
 
 @pytest.mark.parametrize(
@@ -256,4 +257,5 @@ def test_responses_carry_security_headers(client: TestClient) -> None:
 
 
 def test_unknown_path_is_a_404_problem(client: TestClient) -> None:
-    assert "/nowhere" in _problem(client.get("/nowhere", headers=AUTH), 404)["detail"]
+    detail = _problem(client.get("/nowhere", headers=AUTH), 404)["detail"]
+    assert detail.startswith("no such endpoint") and "/nowhere" not in detail

@@ -1,4 +1,5 @@
-"""No patient value reaches the server log or the audit database after screening the example patients."""
+"""No patient value reaches the server log or the audit database after screening the example patients, and no
+URL can forge or colour a log line."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from typing import Any
 import pytest
 from api_helpers import AS_OF, EXAMPLES, TOKEN, post_bundle
 from fastapi.testclient import TestClient
+
+from trialmatch.api.app import create_app
+from trialmatch.api.service import Settings
+from trialmatch.commands.serve import EscapingFormatter
 
 
 def _patient_values(bundle: dict[str, Any]) -> Iterator[str]:
@@ -120,3 +125,30 @@ def test_the_worklist_logs_and_audits_no_patient_value(
     assert _found(values, server_log) == []
     with sqlite3.connect(settings.audit_db) as connection:
         assert _found(values, "\n".join(connection.iterdump())) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/x%0A2026-12-02 INFO trialmatch.api request forged",
+        "/x%0D%0Aforged",
+        "/%1B[31mred%1B]0;title%07",
+        "/nul%00byte",
+        "/u%E2%80%A8line",
+    ],
+)
+def test_no_url_forges_or_colours_a_log_line(path: str, settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="trialmatch.api")
+    with TestClient(create_app(settings)) as client:
+        client.get(path)
+        client.post(path, content=b"x")
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("trialmatch")]
+    assert len([line for line in lines if line.startswith("request ")]) == 2
+    for line in lines:
+        assert line.isprintable(), line
+
+
+def test_every_log_line_is_one_printable_line_whatever_logged_it() -> None:
+    record = logging.LogRecord("uvicorn.error", logging.WARNING, __file__, 1, "bad %s", ("x\n\x1b[2Jy",), None)
+    line = EscapingFormatter("%(name)s %(message)s").format(record)
+    assert line == "uvicorn.error bad x\\n\\x1b[2Jy"

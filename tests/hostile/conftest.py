@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,3 +38,17 @@ def library(tmp_path: Path, sentinel: Path) -> Path:
     root = tmp_path / "library"
     root.mkdir()
     return root
+
+
+def weight(patient_id: str, value: float, resource_id: str = "w", **fields: Any) -> dict[str, Any]:
+    """A body-weight Observation of a patient (LOINC 29463-7, kg); ``fields`` add or replace elements."""
+    return {
+        "resourceType": "Observation",
+        "id": resource_id,
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "effectiveDateTime": "2024-12-01",
+        "valueQuantity": {"value": value, "system": "http://unitsofmeasure.org", "code": "kg"},
+        **fields,
+    }

@@ -160,3 +160,25 @@ def test_api_cannot_replace_a_curated_trial_without_the_audited_override(client:
     assert client.post("/trials", params={"replace_bundled": "true"}, content=body, headers=headers).status_code == 201
     changes = TrialLibrary(library).audit.changes()
     assert [(c[1][:6], c[2], c[3]) for c in changes] == [("token:", "replace-bundled", "NCT01565200")]
+
+
+def test_removals_are_audited_and_bundled_trials_stay(client: TestClient, library: Path, tmp_path: Path) -> None:
+    path = write_study(tmp_path, "gone.json", "NCT90000104")
+    runner = CliRunner()
+    assert runner.invoke(cli_app, ["trials", "import", str(path), "--library", str(library)]).exit_code == 0
+    result = runner.invoke(cli_app, ["trials", "remove", "NCT90000104", "NCT01565200", "--library", str(library)])
+    assert result.exit_code == 1 and result.stdout == "removed NCT90000104\n"
+    assert "no imported trial with id or alias 'NCT01565200'" in result.stderr
+    assert not (library / "sources" / "NCT90000104").exists() and TrialLibrary(library).get("NCT01565200")
+    assert runner.invoke(cli_app, ["trials", "import", str(path), "--library", str(library)]).exit_code == 0
+    assert client.delete("/trials/NCT90000104", headers=AUTH).status_code == 204
+    assert client.delete("/trials/NCT90000104", headers=AUTH).status_code == 404
+    assert client.delete("/trials/NCT01565200", headers=AUTH).status_code == 404
+    actions = [(c[1].split(":")[0], c[2], c[3]) for c in TrialLibrary(library).audit.changes()]
+    local = actions[0][0]
+    assert local in ("user", "uid") and actions == [
+        (local, "import", "NCT90000104"),
+        (local, "remove", "NCT90000104"),
+        (local, "import", "NCT90000104"),
+        ("token", "remove", "NCT90000104"),
+    ]

@@ -104,7 +104,7 @@ def test_criteria_without_headers_are_inclusion() -> None:
 
 
 def test_malformed_json_names_file_and_position() -> None:
-    with pytest.raises(RecordError, match=r"malformed\.json: malformed JSON at line 1, column \d+"):
+    with pytest.raises(RecordError, match=r"malformed\.json: not valid JSON \(line 1, column \d+\)"):
         read_trials(FIXTURES / "malformed.json")
 
 

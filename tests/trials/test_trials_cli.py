@@ -47,7 +47,7 @@ def test_bad_files_rejected_others_imported(tmp_path: Path) -> None:
     assert len(errors) == 4
     for line, path in zip(errors, bad, strict=True):
         assert line.startswith("error: ") and path.name in line
-    assert "malformed JSON at line 1" in errors[0]
+    assert "not valid JSON (line 1, column" in errors[0]
     assert "NCT90000002" in out
     assert [t.trial_id for t in TrialLibrary(tmp_path / "lib", include_bundled=False).load_all()] == ["NCT90000002"]
 

@@ -7,29 +7,32 @@ session cookie instead. Errors are RFC 9457 problem documents.
 from __future__ import annotations
 
 import re
-import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from trialmatch import __version__
 from trialmatch.api import problems, service, web, worklist_web
-from trialmatch.api.middleware import BodyLimit, RequestContext
+from trialmatch.api.limits import RequestLimits
+from trialmatch.api.middleware import RequestContext
 from trialmatch.api.problems import Problem, request_id
+from trialmatch.api.screening import JSON_TYPES, NDJSON_TYPES, Screener, ScreenJob
 from trialmatch.api.security import SessionStore, require_token
 from trialmatch.api.service import Settings
-from trialmatch.engine.answers import SiteAnswers
-from trialmatch.errors import CuratedTrialError, InputError, LibraryError, RuleError
+from trialmatch.errors import CuratedTrialError, InputError, LibraryError, NotInLibraryError, RuleError
 from trialmatch.reports.trials import annotations_for, trial_json
 from trialmatch.rules.catalog import Coverage, TrialRules
 from trialmatch.rules.drafting.library import draft_into_library
+from trialmatch.scratch import UPLOADS, private_copy, sweep_all
 from trialmatch.trials.model import Trial
 
 Token = Annotated[str, Depends(require_token)]
-_JSON_TYPES = ("application/json", "application/fhir+json")
-_NDJSON_TYPES = ("application/x-ndjson", "application/fhir+ndjson", "application/ndjson")
 _SCREEN_BODY: dict[str, Any] = {
     "required": True,
     "content": {
@@ -90,27 +93,27 @@ def trial_detail(bound: TrialRules) -> dict[str, Any]:
 
 
 def _upload_name(filename: str | None, media_type: str) -> str:
-    default = "upload.json" if media_type in _JSON_TYPES else "upload.txt"
+    default = "upload.json" if media_type in JSON_TYPES else "upload.txt"
     cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename or "").name).lstrip(".")
     return cleaned or default
+
+
+def _unwritable() -> Problem:
+    return Problem(503, "the server cannot write to its trial library; tell the operator", slug="library")
 
 
 def import_trials(settings: Settings, body: bytes, name: str, *, replace_bundled: bool, actor: str) -> list[Trial]:
     """Store the trials in an uploaded record in the server's library; unreadable content is a 422, a curated
     trial replaced without ``replace_bundled`` a 409."""
-    with tempfile.TemporaryDirectory(prefix="trialmatch-trial-") as folder:
-        path = Path(folder) / name
-        path.write_bytes(body)
+    with private_copy(UPLOADS, name, body) as path:
         try:
             return service.library(settings).import_file(path, replace_bundled=replace_bundled, actor=actor)
         except InputError as exc:
-            raise Problem(422, str(exc).replace(folder + "/", ""), slug="unreadable-trial") from exc
+            raise Problem(422, str(exc).replace(f"{path.parent}/", ""), slug="unreadable-trial") from exc
         except CuratedTrialError as exc:
             raise Problem(409, str(exc), slug="curated-trial") from exc
         except LibraryError as exc:
-            raise Problem(
-                503, "the server cannot write to its trial library; tell the operator", slug="library"
-            ) from exc
+            raise _unwritable() from exc
 
 
 def draft_rules(settings: Settings, trial: Trial, actor: str) -> str:
@@ -125,8 +128,8 @@ def draft_rules(settings: Settings, trial: Trial, actor: str) -> str:
 
 def _api_routes(app: FastAPI) -> None:
     @app.get("/health", tags=["service"])
-    def health() -> dict[str, str]:
-        """Liveness: no token needed, nothing about patients or trials."""
+    async def health() -> dict[str, str]:
+        """Liveness: no token needed, nothing about patients or trials (answered on the event loop itself)."""
         return {"status": "ok", "version": __version__}
 
     @app.post("/screen", tags=["screening"], openapi_extra={"requestBody": _SCREEN_BODY})
@@ -137,24 +140,26 @@ def _api_routes(app: FastAPI) -> None:
         trial: Annotated[list[str] | None, Query(description="Trial id or alias (repeat); default all")] = None,
         recruiting_only: Annotated[bool, Query(description="Only trials open to enrolment")] = False,
         country: Annotated[str | None, Query(description="Only trials with a site in this country")] = None,
-    ) -> JSONResponse:
+    ) -> Response:
         """Screen the patients in the body: one result object for one patient, an array for several."""
-        settings: Settings = request.app.state.settings
-        date = service.parse_as_of(as_of)
-        media_type, body = _media_type(request), await request.body()
-        if media_type in _JSON_TYPES:
-            body, answers = service.split_envelope(body)
-            records, _ = service.read_upload(body, "fhir-json")
-        elif media_type in _NDJSON_TYPES:
-            records, _ = service.read_upload(body, "ndjson")
-            answers = SiteAnswers()
-        else:
+        media_type = _media_type(request)
+        if media_type not in (*JSON_TYPES, *NDJSON_TYPES):
             raise Problem(415, "send application/json (a FHIR Bundle) or application/x-ndjson", slug="media-type")
-        trials = service.bound_trials(settings, trial or [], recruiting_only=recruiting_only, country=country)
-        outcomes = service.screen(records, trials, date, answers)
-        service.audit(request.app.state.audit, outcomes, actor=token, request_id=request_id(request))
-        payload = [o.to_json_dict() for o in outcomes]
-        return JSONResponse(payload[0] if len(payload) == 1 else payload)
+        job = ScreenJob(
+            await request.body(),
+            media_type,
+            service.parse_as_of(as_of),
+            tuple(trial or ()),
+            recruiting_only,
+            country,
+        )
+        screener: Screener = request.app.state.screener
+        answer = await screener.screen(job)
+        audit = partial(
+            service.audit_rows, request.app.state.audit, answer.rows, actor=token, request_id=request_id(request)
+        )
+        await to_thread.run_sync(audit)  # SQLite commits wait for the disk: not on the event loop
+        return Response(answer.body, media_type="application/json")
 
     @app.get("/trials", tags=["trials"], dependencies=[Depends(require_token)])
     def list_trials(request: Request) -> list[dict[str, Any]]:
@@ -178,7 +183,7 @@ def _api_routes(app: FastAPI) -> None:
     ) -> dict[str, Any]:
         """Import a ClinicalTrials.gov v2 JSON study or a trial page's text into the library (and draft rules)."""
         media_type = _media_type(request)
-        if media_type not in (*_JSON_TYPES, "text/plain"):
+        if media_type not in (*JSON_TYPES, "text/plain"):
             raise Problem(
                 415, "send application/json (CT.gov v2 study) or text/plain (trial page text)", slug="media-type"
             )
@@ -190,6 +195,18 @@ def _api_routes(app: FastAPI) -> None:
             return {"imported": imported}
         return {"imported": imported, "drafted": [draft_rules(settings, t, token) for t in trials]}
 
+    @app.delete("/trials/{trial_id}", tags=["trials"], status_code=204)
+    def delete_trial(request: Request, token: Token, trial_id: str) -> Response:
+        """Remove an imported trial (its record and source copy; audited); bundled trials cannot be removed."""
+        try:
+            service.library(request.app.state.settings).remove(trial_id, actor=token)
+        except NotInLibraryError as exc:
+            detail = "no imported trial with that id or alias (bundled trials cannot be removed)"
+            raise Problem(404, detail, slug="unknown-trial") from exc
+        except LibraryError as exc:
+            raise _unwritable() from exc
+        return Response(status_code=204)
+
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_token)])
     def openapi(request: Request) -> dict[str, Any]:
         spec: dict[str, Any] = request.app.openapi()
@@ -200,9 +217,21 @@ def _api_routes(app: FastAPI) -> None:
         return RedirectResponse("/ui", status_code=303)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the screening workers with the server, and stop them with it."""
+    screener: Screener = app.state.screener
+    await screener.start()
+    try:
+        yield
+    finally:
+        screener.close()
+
+
 def create_app(settings: Settings) -> FastAPI:
-    """The service as an ASGI app: FastAPI wrapped in the request-id and body-limit middleware."""
+    """The service as an ASGI app: FastAPI wrapped in the request-id and request-limits middleware."""
     app = FastAPI(
+        lifespan=_lifespan,
         title="trialmatch",
         version=__version__,
         description="Screen cancer patients against clinical-trial eligibility criteria.",
@@ -211,12 +240,20 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    sweep_all()  # uploads a killed server left
     app.state.audit = service.library(settings).audit
     app.state.sessions = SessionStore()
+    app.state.screener = Screener(settings, settings.screen_workers)
     problems.install(app)
     _api_routes(app)
     web.install(app)
     worklist_web.install(app)
-    app.add_middleware(BodyLimit, limit=settings.max_body)
+    app.add_middleware(
+        RequestLimits,
+        limit=settings.max_body,
+        token=settings.token,
+        uploads=settings.max_uploads,
+        body_timeout=settings.body_timeout,
+    )
     app.add_middleware(RequestContext)
     return app

@@ -30,6 +30,10 @@ class Problem(Exception):
         self.slug = slug
         self.title = title or HTTPStatus(status).phrase
 
+    def __reduce__(self) -> tuple[type[Problem], tuple[int, str], dict[str, str | None]]:
+        """Pickled whole, so a worker process can raise it to the server."""
+        return (Problem, (self.status, self.detail), {"slug": self.slug, "title": self.title})
+
 
 def request_id(request: Request) -> str:
     """The id the request-id middleware gave this request (``-`` before it ran)."""
@@ -72,11 +76,7 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    detail = (
-        str(exc.detail)
-        if exc.status_code != 404
-        else f"no such endpoint: {request.url.path}; GET /openapi.json lists the endpoints"
-    )
+    detail = str(exc.detail) if exc.status_code != 404 else "no such endpoint; GET /openapi.json lists the endpoints"
     return problem_response(request, Problem(exc.status_code, detail), dict(exc.headers or {}))
 
 

@@ -1,15 +1,14 @@
 """What the API and the web page share: reading an uploaded bundle, choosing trials, screening, auditing.
 
-An upload is written to a private temporary folder and read with the same reader the command line uses
-(then deleted), so the service gives exactly the JSON ``trialmatch screen --format json`` gives.
+An upload is written to a private scratch folder (owner-only, deleted on every exit path, and swept at the next
+start after a kill: :mod:`trialmatch.scratch`) and read with the same reader the command line uses, so the
+service gives exactly the JSON ``trialmatch screen --format json`` gives.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -17,16 +16,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+from trialmatch import limits
+from trialmatch.api.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_UPLOADS
 from trialmatch.api.problems import Problem
-from trialmatch.audit import AuditLog
+from trialmatch.audit import AuditLog, ScreeningRow, screening_rows
 from trialmatch.engine.answers import SiteAnswers, answers_from
 from trialmatch.engine.outcome import ScreeningOutcome
 from trialmatch.engine.ranking import select_trials
 from trialmatch.engine.screening import screen_patient
-from trialmatch.errors import InputError, LibraryError, RuleError
+from trialmatch.errors import InputError, LibraryError, RecordError, RuleError
 from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources import read_patients
+from trialmatch.patients.sources.fhir import read_fhir_data
 from trialmatch.rules.catalog import TrialRules, bind, library_rules_dir
+from trialmatch.scratch import UPLOADS, private_copy
 from trialmatch.terminology.concepts import default_library
 from trialmatch.trials.library import TrialLibrary
 from trialmatch.trials.model import Trial
@@ -34,17 +37,22 @@ from trialmatch.trials.model import Trial
 PatientFormat = Literal["fhir-json", "ndjson"]
 log = logging.getLogger("trialmatch.api")
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
-_UPLOAD_NAMES = {"fhir-json": "request-body.json", "ndjson": "request-body.ndjson"}
+BODY = "request body"
+_NDJSON_NAME = "request-body.ndjson"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How one server runs: its token, trial library, audit database and body limit."""
+    """How one server runs: its token, trial library, audit database, and its limits (see ``api.limits``)."""
 
     token: str
     library_root: Path
     audit_db: Path
     max_body: int = DEFAULT_MAX_BODY
+    max_uploads: int = DEFAULT_UPLOADS
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    screen_workers: int = 0
+    """Processes that screen requests (0: a thread of the server process)."""
     worklist_url: str | None = None
 
 
@@ -58,27 +66,43 @@ class Screening:
 
 def _scrub(message: str, folder: str) -> str:
     """An error message about the temporary copy, told as being about the request body."""
-    return (
-        message.replace(folder + "/", "")
-        .replace("request-body.json", "request body")
-        .replace("request-body.ndjson", "request body")
-    )
+    return message.replace(folder + "/", "").replace(_NDJSON_NAME, BODY)
 
 
 def read_upload(body: bytes, kind: PatientFormat) -> tuple[list[PatientRecord], list[InputProblem]]:
-    """The patients in an uploaded FHIR JSON or NDJSON body; a body no reader accepts is a 422 problem."""
+    """The patients in an uploaded FHIR JSON or NDJSON body; a body no reader accepts is a 422 problem.
+
+    FHIR JSON is read in memory; NDJSON, read by line offsets, goes through a private scratch copy."""
+    if kind == "fhir-json":
+        try:
+            data = limits.loads(body)
+        except RecordError as exc:
+            raise Problem(422, f"the {BODY}: {exc}", slug="malformed-json") from exc
+        return read_fhir(data)
     unowned: list[InputProblem] = []
-    with tempfile.TemporaryDirectory(prefix="trialmatch-upload-") as folder:
-        path = Path(folder) / _UPLOAD_NAMES[kind]
-        path.write_bytes(body)
+    with private_copy(UPLOADS, _NDJSON_NAME, body) as path:
         try:
             records = list(read_patients(path, problems=unowned))
         except InputError as exc:
-            raise Problem(422, _scrub(str(exc), folder), slug="unreadable-patient-data") from exc
+            raise Problem(422, _scrub(str(exc), str(path.parent)), slug="unreadable-patient-data") from exc
+    return _found(records), unowned
+
+
+def read_fhir(data: object) -> tuple[list[PatientRecord], list[InputProblem]]:
+    """The patients of a FHIR resource or Bundle already parsed from a request; 422 when there is none."""
+    unowned: list[InputProblem] = []
+    try:
+        records = list(read_fhir_data(data, BODY, default_library(), unowned))
+    except InputError as exc:
+        raise Problem(422, str(exc), slug="unreadable-patient-data") from exc
+    return _found(records), unowned
+
+
+def _found(records: list[PatientRecord]) -> list[PatientRecord]:
     if not records:
         detail = "no patient found in the request body: send a FHIR Bundle (or NDJSON) with a Patient resource"
         raise Problem(422, detail, slug="no-patient")
-    return records, unowned
+    return records
 
 
 def parse_answers(entries: object) -> SiteAnswers:
@@ -89,19 +113,19 @@ def parse_answers(entries: object) -> SiteAnswers:
         raise Problem(422, f"'answers': {exc}", slug="invalid-answers") from exc
 
 
-def split_envelope(body: bytes) -> tuple[bytes, SiteAnswers]:
-    """A JSON body is a FHIR resource, or ``{"bundle": <FHIR Bundle>, "answers": [...]}``."""
+def split_envelope(body: bytes) -> tuple[object, SiteAnswers]:
+    """A JSON body is a FHIR resource, or ``{"bundle": <FHIR Bundle>, "answers": [...]}``: the FHIR part
+    (parsed, within the input limits) and the answers."""
     try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
-        raise Problem(422, f"the request body is not valid JSON{where}", slug="malformed-json") from exc
+        data = limits.loads(body)
+    except RecordError as exc:
+        raise Problem(422, f"the {BODY}: {exc}", slug="malformed-json") from exc
     if not isinstance(data, dict) or "bundle" not in data or "resourceType" in data:
-        return body, SiteAnswers()
+        return data, SiteAnswers()
     unknown = set(data) - {"bundle", "answers"}
     if unknown:
         raise Problem(422, f"unexpected keys in the envelope: {', '.join(sorted(unknown))}", slug="invalid-envelope")
-    return json.dumps(data["bundle"]).encode(), parse_answers(data.get("answers", []))
+    return data["bundle"], parse_answers(data.get("answers", []))
 
 
 @cache
@@ -120,7 +144,7 @@ def find_trial(settings: Settings, trial_id: str) -> Trial:
         return library(settings).get(trial_id)
     except LibraryError as exc:
         raise Problem(
-            404, f"no trial {trial_id!r} in this server's library; GET /trials lists them", slug="unknown-trial"
+            404, "no trial with that id or alias in this server's library; GET /trials lists them", slug="unknown-trial"
         ) from exc
 
 
@@ -158,10 +182,17 @@ def screen(
 
 def audit(audit_log: AuditLog, outcomes: Sequence[ScreeningOutcome], *, actor: str, request_id: str) -> None:
     """Append to the audit log and log one line per patient: hashed id, trials and verdicts, nothing else."""
-    audit_log.record(outcomes, actor=actor, request_id=request_id)
-    for outcome in outcomes:
-        verdicts = ", ".join(f"{t.trial_id}={t.verdict}" for t in outcome.trials)
-        log.info("screening %s patient %s: %s", request_id, audit_log.patient_hash(outcome.patient_id), verdicts)
+    audit_rows(audit_log, screening_rows(outcomes), actor=actor, request_id=request_id)
+
+
+def audit_rows(audit_log: AuditLog, rows: Sequence[ScreeningRow], *, actor: str, request_id: str) -> None:
+    """:func:`audit` for rows a worker process made."""
+    audit_log.record_rows(rows, actor=actor, request_id=request_id)
+    verdicts: dict[str, list[str]] = {}
+    for _, patient_id, trial_id, _, verdict, *_ in rows:
+        verdicts.setdefault(patient_id, []).append(f"{trial_id}={verdict}")
+    for patient_id, said in verdicts.items():
+        log.info("screening %s patient %s: %s", request_id, audit_log.patient_hash(patient_id), ", ".join(said))
 
 
 def example_patients() -> dict[str, Path]:

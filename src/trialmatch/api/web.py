@@ -11,6 +11,7 @@ import datetime as dt
 from importlib import resources
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
@@ -161,7 +162,7 @@ def _pages(app: FastAPI) -> None:
             date = service.parse_as_of(as_of)
             session.upload, session.as_of = await _chosen_bundle(bundle_file, bundle_text, example), date
             session.answers = []
-            _rescreen(request, session)
+            await to_thread.run_sync(_rescreen, request, session)  # screening must not hold the event loop
         except Problem as exc:
             session.upload = None
             return _home(session, exc.status, exc.detail.replace("request body", "bundle"), as_of)

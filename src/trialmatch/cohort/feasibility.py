@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from trialmatch.atomic import replacing, write_text
 from trialmatch.cohort.plan import TrialQuery
 from trialmatch.cohort.status import MET, NOT_MET
 
@@ -75,7 +76,7 @@ def funnel(query: TrialQuery, wide: pa.Table) -> list[Step]:
 
 def write_csv(steps: list[Step], path: Path) -> None:
     """One row per trial and criterion."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with replacing(path, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(FIELDS)
         writer.writerows([getattr(s, f) for f in FIELDS] for s in steps)
@@ -110,7 +111,7 @@ def write_html(runs: list[tuple[TrialQuery, list[Step]]], path: Path, patients: 
     body = "\n".join(parts)
     head = '<head><meta charset="utf-8"><title>Cohort feasibility</title></head>'
     page = f'<!DOCTYPE html><html lang="en">{head}<body>{body}</body></html>'
-    path.write_text(page, encoding="utf-8")
+    write_text(path, page)
 
 
 def _table(steps: list[Step]) -> str:

@@ -8,7 +8,11 @@ patient plus one row group. A patient's integer key is its input's number and it
 whatever the sharing. Every record that cannot be used is written to ``rejects.csv`` once: a patient whose
 facts cannot be stored, each resource or line the readers rejected (problems no patient owns come from the
 indexing pass or the input's first shard only), and an input that cannot be read.
-Patients read = patients stored + patients rejected.
+A patient id given more than once is resolved by the rule of :mod:`duplicates` (the same facts: kept once;
+other facts: every copy rejected). Patients read = patients stored + patients rejected + patients merged.
+
+The store is built aside and swapped in whole under the store's writer lock (:mod:`building`), and every
+worker ends with the ingest that started it, so a killed or failed run leaves the old store as it was.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import TypeVar
 
+from trialmatch.cohort.building import rebuild
 from trialmatch.cohort.calls import Calls, default_calls, rule_calls
+from trialmatch.cohort.duplicates import Duplicates, Reject, resolve_duplicates
 from trialmatch.cohort.facts import patient_rows
 from trialmatch.cohort.store import REJECTS, Manifest, PartWriter, clear
 from trialmatch.cohort.tables import MEASURED_KINDS, store_schemas
@@ -31,6 +37,7 @@ from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources import Shard, count_patients, ndjson_inputs, read_patients
 from trialmatch.patients.sources.ndjson import KeptIndex, index_ndjson, read_indexed, remove_index
 from trialmatch.patients.sources.shards import WHOLE
+from trialmatch.processes import die_with_parent
 from trialmatch.rules import ast as r
 from trialmatch.terminology.concepts import ConceptLibrary, default_library
 
@@ -40,7 +47,6 @@ MIN_SHARD = 100
 """Fewest patients worth a shard of their own: each shard re-reads its input's index or file and writes its
 own part files."""
 
-Reject = tuple[str, str]
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -151,7 +157,7 @@ def _store(
     result.rejects.extend(_rejected(record.problems))
     try:
         rows = patient_rows(record, key, job.as_of, library, job.calls)
-    except (TrialmatchError, ValueError) as exc:
+    except Exception as exc:  # one patient's failure, whatever it is, must not stop the others
         result.rejected_patients += 1
         result.rejects.append((f"Patient/{record.patient_id}", f"facts could not be stored ({type(exc).__name__})"))
         return
@@ -175,9 +181,20 @@ def ingest(
 ) -> Manifest:
     """Ingest every input into the store at ``out`` and write its manifest and rejects file.
 
-    ``progress`` is called with (shards done, shards in all) as each shard finishes."""
-    clear(out)
-    out.mkdir(parents=True, exist_ok=True)
+    ``progress`` is called with (shards done, shards in all) as each shard finishes. StoreBusyError when
+    another process is writing the store."""
+    with rebuild(out) as building:
+        return _ingest_into(building, inputs, as_of, calls, workers, progress)
+
+
+def _ingest_into(
+    out: Path,
+    inputs: Sequence[Path],
+    as_of: dt.date,
+    calls: Calls,
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+) -> Manifest:
     jobs = [Job(path, out, n, as_of, calls) for n, path in enumerate(inputs)]
     manifest = Manifest(as_of=as_of, concepts_version=default_library().version)
     manifest.hold(calls)
@@ -195,6 +212,7 @@ def ingest(
                 tally.add(result)
                 if progress is not None:
                     progress(done, len(shards))
+            tally.duplicates(resolve_duplicates(out))
     finally:
         for plan in plans:
             if plan.job.index is not None:
@@ -220,6 +238,13 @@ class _Tally:
         if result.failure is not None and result.failure not in self.failures:
             self.failures.add(result.failure)
             self.reject([result.failure])
+
+    def duplicates(self, found: Duplicates) -> None:
+        """Count the copies of patients given more than once: merged, or rejected with the reason."""
+        self.manifest.patients_stored -= found.merged + found.rejected
+        self.manifest.patients_merged += found.merged
+        self.manifest.patients_rejected += found.rejected
+        self.reject(found.rejects)
 
     def reject(self, rows: list[Reject]) -> None:
         """Write rejected records and count them."""
@@ -247,7 +272,7 @@ class _Workers:
         if self.workers <= 1 or len(jobs) <= 1:
             return map(work, jobs)
         if self._pool is None:
-            self._pool = get_context("spawn").Pool(self.workers)
+            self._pool = get_context("spawn").Pool(self.workers, initializer=die_with_parent)
         return self._pool.imap_unordered(work, jobs)
 
 

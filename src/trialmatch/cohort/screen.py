@@ -22,7 +22,7 @@ from trialmatch.cohort import relations as rel
 from trialmatch.cohort.dialects import DIALECTS
 from trialmatch.cohort.engines import Engine, open_engine
 from trialmatch.cohort.plan import CohortQuery, TrialQuery, compile_trials
-from trialmatch.cohort.store import Manifest, read_manifest
+from trialmatch.cohort.store import Manifest, read_manifest, verify
 from trialmatch.errors import InputError
 from trialmatch.rules.catalog import TrialRules
 from trialmatch.terminology.concepts import default_library
@@ -96,6 +96,7 @@ def screen_store(
     """Run every trial over the store; write verdicts.parquet, then criteria.parquet, into ``out``."""
     clock = time.perf_counter()
     manifest = read_manifest(store)
+    verify(store, manifest)
     query = _compile(manifest, store, trials, engine, as_of)
     out.mkdir(parents=True, exist_ok=True)
     for name in OUTPUTS:  # an earlier run's files must not sit beside a failed run's

@@ -2,6 +2,8 @@
 
 Writers buffer rows and flush them as row groups, so memory stays bounded whatever the cohort size; each
 ingest worker writes its own part file, and readers (DuckDB, Spark, pyarrow) read a table's folder whole.
+The manifest records each table's row count as written; :func:`verify` checks them, and that every patient key
+is unique, before a store is screened, so a store that another writer added to is refused, not trusted.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from trialmatch.cohort.calls import Calls
-from trialmatch.cohort.tables import TABLES
+from trialmatch.cohort.tables import KEY_COLUMN, TABLES
 from trialmatch.errors import InputError
 
 MANIFEST = "manifest.json"
@@ -35,12 +38,16 @@ class Manifest:
     patients_read: int = 0
     patients_stored: int = 0
     patients_rejected: int = 0
+    patients_merged: int = 0
+    """Copies of a patient given again with the same facts, kept once (:mod:`duplicates`)."""
     records_rejected: int = 0
     derived_calls: list[list[str]] = field(default_factory=list)
     lesion_calls: list[list[str]] = field(default_factory=list)
     latest_concepts: list[str] = field(default_factory=list)
     source: str = "ingest"
     format_version: int = FORMAT_VERSION
+    rows: dict[str, int] = field(default_factory=dict)
+    """Rows per table, counted from the part files when the manifest is written."""
 
     @property
     def calls(self) -> Calls:
@@ -58,9 +65,38 @@ class Manifest:
         self.latest_concepts = sorted(calls.latest)
 
     def write(self, folder: Path) -> None:
-        """Write ``manifest.json`` into the store folder."""
+        """Count each table's rows and write ``manifest.json`` into the store folder (the last file written)."""
+        self.rows = table_rows(folder)
         data = {**asdict(self), "as_of": self.as_of.isoformat()}
         (folder / MANIFEST).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def table_rows(folder: Path) -> dict[str, int]:
+    """Rows per table, from the Parquet footers of its part files (nothing else is read)."""
+    return {
+        name: sum(pq.ParquetFile(part).metadata.num_rows for part in sorted(table_path(folder, name).glob("*")))
+        for name in TABLES
+        if table_path(folder, name).is_dir()
+    }
+
+
+def verify(folder: Path, manifest: Manifest) -> None:
+    """InputError naming the store when its tables do not hold what its manifest says: other row counts, or
+    a patient key or patient id held twice (another run wrote into it, or it was changed since)."""
+    try:
+        found = table_rows(folder)
+        patients = pq.read_table(table_path(folder, "patients"), columns=[KEY_COLUMN[0], "patient_id"])
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(f"{folder}: the facts store's tables cannot be read ({type(exc).__name__})") from exc
+    differ = sorted(name for name in {*found, *manifest.rows} if found.get(name) != manifest.rows.get(name))
+    if differ:
+        raise InputError(
+            f"{folder}: the facts store's tables do not match its manifest ({', '.join(differ)}); another run may "
+            "have written into it: ingest the records again"
+        )
+    for column, what in ((KEY_COLUMN[0], "key"), ("patient_id", "id")):
+        if pc.count_distinct(patients[column]).as_py() != patients.num_rows:
+            raise InputError(f"{folder}: the facts store holds a patient {what} twice; ingest the records again")
 
 
 def read_manifest(folder: Path) -> Manifest:

@@ -57,10 +57,21 @@ def ingest(
         def shard_done(done: int, shards: int) -> None:
             progress.update(task, completed=done, total=shards)
 
-        manifest = run_ingest(inputs, out, day, calls, workers=workers, progress=shard_done)
+        try:
+            manifest = run_ingest(inputs, out, day, calls, workers=workers, progress=shard_done)
+        except TrialmatchError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(ExitCode.NOTHING_DONE) from None
+        except OSError as exc:
+            typer.echo(
+                f"error: {out}: the facts store could not be written ({exc.strerror}); the old one is kept", err=True
+            )
+            raise typer.Exit(ExitCode.NOTHING_DONE) from None
     typer.echo(
         f"{manifest.patients_read} patients read, {manifest.patients_stored} stored, "
-        f"{manifest.patients_rejected} rejected; {manifest.records_rejected} records rejected (rejects.csv)"
+        f"{manifest.patients_rejected} rejected"
+        + (f", {manifest.patients_merged} merged (given twice)" if manifest.patients_merged else "")
+        + f"; {manifest.records_rejected} records rejected (rejects.csv)"
     )
     if manifest.records_rejected:
         raise typer.Exit(ExitCode.SOME_REJECTED)

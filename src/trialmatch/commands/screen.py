@@ -1,8 +1,14 @@
-"""``trialmatch screen``: every patient given against every trial selected, as a table, JSON or HTML pages."""
+"""``trialmatch screen``: every patient given against every trial selected, as a table, JSON or HTML pages.
+
+Patients are read, screened and written one at a time, so memory does not grow with their number; a file
+written with ``--out`` appears under its name only when complete (:mod:`trialmatch.atomic`)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +16,7 @@ import typer
 from rich.console import Console
 
 from trialmatch import public
+from trialmatch.atomic import replacing
 from trialmatch.commands.dates import as_of_date
 from trialmatch.commands.exit_codes import ExitCode
 from trialmatch.commands.trial_selection import select
@@ -18,9 +25,10 @@ from trialmatch.engine.outcome import ScreeningOutcome
 from trialmatch.engine.ranking import select_trials
 from trialmatch.engine.screening import walk
 from trialmatch.errors import InputError, TrialmatchError
+from trialmatch.identifiers import printable
 from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources import read_patients
-from trialmatch.reports.html import write_reports
+from trialmatch.reports.html import ReportWriter
 from trialmatch.reports.terminal import print_report
 from trialmatch.rules.catalog import TrialRules
 from trialmatch.terminology.concepts import ConceptLibrary
@@ -33,36 +41,50 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(ExitCode.NOTHING_DONE)
 
 
-def _read_all(paths: list[Path], concepts: ConceptLibrary) -> tuple[list[PatientRecord], list[str], list[str]]:
-    """Every patient of every input; a line per unusable file or record (errors) and per entry set aside (notes)."""
-    records: list[PatientRecord] = []
-    errors: list[str] = []
-    notes: list[str] = []
+@dataclass
+class _Reading:
+    """What reading the inputs met: patients read, and whether any file or record was rejected."""
+
+    patients: int = 0
+    rejected: bool = False
+
+
+def _records(paths: list[Path], concepts: ConceptLibrary, reading: _Reading) -> Iterator[PatientRecord]:
+    """Every patient of every input, one at a time; a line on stderr per unusable file or record (error or
+    warning) and per entry the record set aside (note), as they are met."""
     for path in paths:
         unowned: list[InputProblem] = []
         try:
-            read = list(read_patients(path, library=concepts, problems=unowned))
+            for record in read_patients(path, library=concepts, problems=unowned):
+                _tell(path, f"patient {printable(record.patient_id)}: ", record.problems, reading)
+                reading.patients += 1
+                yield record
         except InputError as exc:
-            errors.append(f"error: {exc}")
+            typer.echo(f"error: {printable(str(exc))}", err=True)
+            reading.rejected = True
             continue
-        records.extend(read)
-        problems = [("", p) for p in unowned] + [(f"patient {r.patient_id}: ", p) for r in read for p in r.problems]
-        for who, p in problems:
-            kind, sink = ("note", notes) if p.as_the_record_says else ("warning", errors)
-            sink.append(f"{kind}: {path}: {who}{p.source or '—'}: {p.problem} ({p.action})")
-    return records, errors, notes
+        _tell(path, "", unowned, reading)
 
 
-def _unmatched(answers: SiteAnswers, outcomes: list[ScreeningOutcome]) -> list[str]:
-    """Answers that name no trial, criterion or patient screened: a typo there must not pass unnoticed."""
-    screened = {
-        (o.patient_id, t.trial_id.casefold(), c.id)
-        for o in outcomes
-        for t in o.trials
+def _tell(path: Path, who: str, problems: Iterable[InputProblem], reading: _Reading) -> None:
+    for p in problems:
+        kind = "note" if p.as_the_record_says else "warning"
+        reading.rejected |= not p.as_the_record_says
+        typer.echo(printable(f"{kind}: {path}: {who}{p.source or '—'}: {p.problem} ({p.action})"), err=True)
+
+
+def _screened(outcome: ScreeningOutcome) -> set[tuple[str, str, str]]:
+    """(patient, trial, criterion) of every criterion screened for a patient, to check the answers against."""
+    return {
+        (outcome.patient_id, t.trial_id.casefold(), c.id)
+        for t in outcome.trials
         for top in t.criteria
         for c in walk(top)
     }
-    everyone = {o.patient_id for o in outcomes}
+
+
+def _unmatched(answers: SiteAnswers, screened: set[tuple[str, str, str]], everyone: set[str]) -> list[str]:
+    """Answers that name no trial, criterion or patient screened: a typo there must not pass unnoticed."""
     messages = []
     for a in answers.answers:
         candidates = {a.patient_id} if a.patient_id else everyone
@@ -81,30 +103,61 @@ def _filter(bound: list[TrialRules], recruiting_only: bool, country: str | None)
     return [b for b in bound if b.trial.trial_id in kept]
 
 
-def _emit(outcomes: list[ScreeningOutcome], output_format: str, out: Path | None) -> None:
+class _JsonArray:
+    """The JSON output, streamed: one patient is an object, several an array (as ``json.dumps(..., indent=2)``
+    would print them), each written as soon as it is screened."""
+
+    def __init__(self, write: Callable[[str], object]) -> None:
+        self.write = write
+        self._first: str | None = None
+        self._count = 0
+
+    def add(self, outcome: ScreeningOutcome) -> None:
+        text = json.dumps(outcome.to_json_dict(), ensure_ascii=False, indent=2)
+        self._count += 1
+        if self._count == 1:
+            self._first = text
+            return
+        if self._count == 2:
+            self.write("[\n" + _indented(self._first or ""))
+        self.write(",\n" + _indented(text))
+
+    def finish(self) -> None:
+        if self._count == 1:
+            self.write((self._first or "") + "\n")
+        elif self._count > 1:
+            self.write("\n]\n")
+
+
+def _indented(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+@contextmanager
+def _output(output_format: str, out: Path | None) -> Iterator[Callable[[ScreeningOutcome], None]]:
+    """Where outcomes go, one at a time: the terminal, JSON (stdout or a file renamed into place when
+    complete) or HTML pages; an output that cannot be written is a one-line error, exit 2."""
     try:
-        _write(outcomes, output_format, out)
+        if output_format == "html":
+            assert out is not None
+            pages = ReportWriter(out)
+            yield pages.add
+            written = pages.finish()
+            typer.echo(f"wrote {len(written)} pages to {out} (open {out / 'index.html'})")
+        elif output_format == "json" and out is not None:
+            with replacing(out) as handle:
+                stream = _JsonArray(handle.write)
+                yield stream.add
+                stream.finish()
+        elif output_format == "json":
+            stream = _JsonArray(lambda text: typer.echo(text, nl=False))
+            yield stream.add
+            stream.finish()
+        else:
+            console = Console(width=max(Console().width, 120))
+            yield lambda outcome: print_report(outcome, console)
     except OSError as exc:
         raise _fail(f"cannot write {out}: {exc.strerror or exc}") from exc
-
-
-def _write(outcomes: list[ScreeningOutcome], output_format: str, out: Path | None) -> None:
-    if output_format == "html":
-        assert out is not None
-        written = write_reports(outcomes, out)
-        typer.echo(f"wrote {len(written)} pages to {out} (open {out / 'index.html'})")
-        return
-    if output_format == "json":
-        payload = [o.to_json_dict() for o in outcomes]
-        text = json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=2)
-        if out:
-            out.write_text(text + "\n", encoding="utf-8")
-        else:
-            typer.echo(text)
-        return
-    console = Console(width=max(Console().width, 120))
-    for outcome in outcomes:
-        print_report(outcome, console)
 
 
 def screen(
@@ -137,15 +190,29 @@ def screen(
         raise _fail(str(exc)) from exc
     bound, trial_errors = select(trials or [], library, no_bundled=no_bundled)
     bound = _filter(bound, recruiting_only, country)
-    records, patient_errors, notes = _read_all(patients, concepts)
-    for message in [*(f"error: {e}" for e in trial_errors), *patient_errors, *notes]:
-        typer.echo(message, err=True)
-    if not records or not bound:
-        raise _fail("no patients to screen" if not records else "no trials to screen against")
-    outcomes = list(public.screen(records, bound, as_of=date, answers=site_answers, concept_library=concepts))
-    _emit(outcomes, output_format, out)
-    unused_answers = _unmatched(site_answers, outcomes)
+    for message in trial_errors:
+        typer.echo(f"error: {message}", err=True)
+    reading = _Reading()
+    records = _records(patients, concepts, reading)
+    if not bound:
+        for _ in records:  # their problems are still reported
+            pass
+        raise _fail("no patients to screen" if not reading.patients else "no trials to screen against")
+    screened: set[tuple[str, str, str]] = set()
+    everyone: set[str] = set()
+    with _output(output_format, out) as emit:
+        for record in records:
+            [outcome] = public.screen(
+                record, bound, as_of=date, answers=site_answers, concept_library=concepts
+            ).outcomes
+            emit(outcome)
+            if site_answers.answers:
+                screened |= _screened(outcome)
+                everyone.add(outcome.patient_id)
+        if not reading.patients:
+            raise _fail("no patients to screen")
+    unused_answers = _unmatched(site_answers, screened, everyone)
     for message in unused_answers:
         typer.echo(message, err=True)
-    if trial_errors or patient_errors or unused_answers:
+    if trial_errors or reading.rejected or unused_answers:
         raise typer.Exit(ExitCode.SOME_REJECTED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -37,12 +38,16 @@ def serve(
     max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest request body accepted, in bytes.")] = 10
     * 1024
     * 1024,
+    workers: Annotated[
+        int, typer.Option("--workers", min=0, help="Processes that screen requests (0: one thread of the server).")
+    ] = min(os.cpu_count() or 1, 4),
 ) -> None:
     """Serve the screening API and the web page for research coordinators."""
     # Imported here so that every other command starts without loading the web stack.
     import uvicorn
 
     from trialmatch.api.app import create_app
+    from trialmatch.api.protocol import HeaderDeadlineProtocol
     from trialmatch.api.security import ConfigurationError, resolve_token
     from trialmatch.api.service import Settings
 
@@ -57,6 +62,7 @@ def serve(
         library_root=root,
         audit_db=audit_db or root / "audit.sqlite3",
         max_body=max_body,
+        screen_workers=workers,
         worklist_url=worklist_db,
     )
     try:
@@ -70,5 +76,31 @@ def serve(
         typer.echo(
             f"open this link to log in (the token changes each start):\n  http://{shown}:{port}/login?token={token}"
         )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None, server_header=False)
+    handler = logging.StreamHandler()
+    handler.setFormatter(EscapingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        access_log=False,
+        log_config=None,
+        server_header=False,
+        http=HeaderDeadlineProtocol,
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+    )
+
+
+MAX_HEADER_BYTES = 16 * 1024
+"""Largest request line and headers accepted (a bearer token and a session cookie fit many times)."""
+
+
+class EscapingFormatter(logging.Formatter):
+    """Log lines whose every character past the format is printable: no field can start a new line or send
+    a terminal escape, whatever logger wrote it (uvicorn's included)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from trialmatch.identifiers import printable
+
+        return printable(super().format(record))

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from trialmatch.commands.exit_codes import ExitCode
 from trialmatch.errors import InputError, LibraryError, RuleError
+from trialmatch.identifiers import printable, printable_lines
 from trialmatch.reports.trials import annotations_for, trial_json, trial_text, trials_table
 from trialmatch.rules.catalog import TrialRules, bind, library_rules_dir
 from trialmatch.rules.drafting import coverage as draft_coverage
@@ -34,7 +35,7 @@ NoBundledOption = Annotated[bool, typer.Option("--no-bundled", help="Leave out t
 
 
 def _error(message: object) -> None:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {printable(str(message))}", err=True)
 
 
 def _exit_code(used: int, rejected: int) -> ExitCode:
@@ -88,6 +89,24 @@ def import_(
                 _error(f"{trial.trial_id} imported, but its rules could not be drafted: {exc}")
                 rejected += 1
     raise typer.Exit(_exit_code(used, rejected))
+
+
+@app.command("remove")
+def remove(
+    ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Ids or aliases of imported trials.")],
+    library: LibraryOption = None,
+) -> None:
+    """Delete imported trials from the library (recorded in its audit log); bundled trials stay."""
+    lib = TrialLibrary(library)
+    removed = rejected = 0
+    for trial_id in ids:
+        try:
+            typer.echo(f"removed {lib.remove(trial_id).trial_id}")
+            removed += 1
+        except LibraryError as exc:
+            _error(exc)
+            rejected += 1
+    raise typer.Exit(_exit_code(removed, rejected))
 
 
 def _coverage_trials(sources: Sequence[str]) -> tuple[list[Trial], int]:
@@ -190,4 +209,5 @@ def show(
         payload: Any = [trial_json(b.trial, annotations_for(b)) | {"rules_version": b.version} for b in bound]
         typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=2))
     else:
-        typer.echo("\n\n".join(f"{trial_text(b.trial, annotations_for(b))}\n\n{b.coverage().line()}" for b in bound))
+        text = "\n\n".join(f"{trial_text(b.trial, annotations_for(b))}\n\n{b.coverage().line()}" for b in bound)
+        typer.echo(printable_lines(text))

@@ -1,4 +1,7 @@
-"""The terminal report: a verdict per trial and, below, the failing and unknown criteria (Rich)."""
+"""The terminal report: a verdict per trial and, below, the failing and unknown criteria (Rich).
+
+Every value from a record or a trial document is printed through :func:`printable` and as plain text, never
+as Rich markup, so an id or a criterion holding escape sequences cannot drive the terminal."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from rich.text import Text
 
 from trialmatch.engine.logic import Status
 from trialmatch.engine.outcome import CriterionOutcome, ScreeningOutcome, TrialOutcome
+from trialmatch.identifiers import printable
 
 VERDICT_STYLE = {"eligible": "bold green", "possible": "bold yellow", "ineligible": "bold red"}
 STATUS_MARK = {Status.MET: "✔", Status.NOT_MET: "✔", Status.UNKNOWN: "?", Status.REVIEW: "●"}
@@ -32,18 +36,18 @@ def deceased_note(outcome: ScreeningOutcome) -> str:
 
 def verdict_table(outcome: ScreeningOutcome) -> Table:
     """One row per trial, best candidates first."""
-    title = f"Patient {outcome.patient_id} — as of {outcome.as_of.isoformat()}"
+    title = Text(f"Patient {printable(outcome.patient_id)} — as of {outcome.as_of.isoformat()}")
     if outcome.deceased is not None:
-        title += " — deceased"
+        title.append(" — deceased")
     table = Table(title=title, title_justify="left")
     for column in ("Trial", "Status", "Verdict", "Failed", "Unknown", "Review", "When"):
         table.add_column(column, overflow="fold")
     for trial in outcome.trials:
         table.add_row(
-            trial.trial_id + (" (drafted rules)" if trial.rests_on_drafts else ""),
-            trial.recruitment_status or "—",
+            Text(printable(trial.trial_id) + (" (drafted rules)" if trial.rests_on_drafts else "")),
+            Text(printable(trial.recruitment_status or "—")),
             Text(trial.verdict, style=VERDICT_STYLE[trial.verdict]),
-            ", ".join(trial.failed) or "—",
+            Text(printable(", ".join(trial.failed)) or "—"),
             str(trial.unknown_count),
             str(len(trial.needs_review)),
             _when(trial),
@@ -56,11 +60,11 @@ def _details(trial: TrialOutcome) -> list[Text]:
     shown = [c for c in trial.criteria if c.id in trial.failed or c.status is Status.UNKNOWN]
     if not shown and not trial.stale_rules:
         return lines
-    lines.append(Text(f"{trial.trial_id} ({trial.verdict})", style=VERDICT_STYLE[trial.verdict]))
+    lines.append(Text(f"{printable(trial.trial_id)} ({trial.verdict})", style=VERDICT_STYLE[trial.verdict]))
     for criterion in shown:
         lines.append(_criterion_line(criterion))
     if trial.missing:
-        lines.append(Text("  would settle it: " + "; ".join(trial.missing), style="yellow"))
+        lines.append(Text("  would settle it: " + printable("; ".join(trial.missing)), style="yellow"))
     if trial.stale_rules:
         lines.append(Text("  stale rules (text changed since curation): " + ", ".join(trial.stale_rules), style="red"))
     return lines
@@ -70,7 +74,8 @@ def _criterion_line(criterion: CriterionOutcome) -> Text:
     failing = Status.NOT_MET if criterion.type == "inclusion" else Status.MET
     mark = "✘" if criterion.status is failing else STATUS_MARK[criterion.status]
     style = "red" if criterion.status is failing else "yellow"
-    return Text(f"  {mark} {criterion.id} [{criterion.status.value}] {criterion.reason}", style=style)
+    text = printable(f"{criterion.id} [{criterion.status.value}] {criterion.reason}")
+    return Text(f"  {mark} {text}", style=style)
 
 
 def render(outcome: ScreeningOutcome) -> Group:
@@ -83,7 +88,8 @@ def render(outcome: ScreeningOutcome) -> Group:
     if outcome.input_problems:
         parts.append(Text(f"{len(outcome.input_problems)} input problem(s) while reading the record:", style="red"))
         parts.extend(
-            Text(f"  {p.source or '—'}: {p.problem} ({p.action})", style="red") for p in outcome.input_problems
+            Text("  " + printable(f"{p.source or '—'}: {p.problem} ({p.action})"), style="red")
+            for p in outcome.input_problems
         )
     return Group(*parts)
 

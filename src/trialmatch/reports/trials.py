@@ -13,6 +13,7 @@ from typing import Any
 from rich.table import Column, Table
 from rich.text import Text
 
+from trialmatch.identifiers import printable
 from trialmatch.rules.catalog import TrialRules
 from trialmatch.rules.printer import print_rule
 from trialmatch.trials.model import Criterion, CriterionType, Trial
@@ -130,7 +131,7 @@ def trials_table(trials: Iterable[Trial], coverage: Mapping[str, str] | None = N
             f"{inclusion} / {exclusion}",
             (coverage or {}).get(trial.trial_id, NONE_MARK),
         )
-        table.add_row(*(Text(cell) for cell in cells))
+        table.add_row(*(Text(printable(cell)) for cell in cells))
     return table
 
 

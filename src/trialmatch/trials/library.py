@@ -4,7 +4,7 @@ Layout of a library directory::
 
     trials/<trial_id>.json            the Trial as read (JSON of the model)
     sources/<trial_id>/<file name>    a copy of the file it was read from, to trace criteria to their document
-    audit.sqlite3                     who imported or replaced which trial, and when (``trialmatch.audit``)
+    audit.sqlite3                     who imported, replaced or removed which trial, and when (``trialmatch.audit``)
 
 File names come from ids through :mod:`trialmatch.identifiers` (encoded, and resolved inside the library).
 A bundled trial is curated: an import with its id or one of its aliases is refused unless the caller passes
@@ -22,8 +22,9 @@ from pathlib import Path
 import platformdirs
 from pydantic import ValidationError
 
+from trialmatch.atomic import write_text
 from trialmatch.audit import AuditLog, local_actor
-from trialmatch.errors import CuratedTrialError, LibraryError
+from trialmatch.errors import CuratedTrialError, LibraryError, NotInLibraryError
 from trialmatch.identifiers import check, file_stem, shown, within
 from trialmatch.trials.aliases import fold_id
 from trialmatch.trials.model import Trial
@@ -136,12 +137,28 @@ class TrialLibrary:
         trial = trial.model_copy(update={"source": trial.source.model_copy(update={"file": file_name})})
         try:
             self._trials_dir.mkdir(parents=True, exist_ok=True)
-            record = within(self._trials_dir, f"{file_stem(trial.trial_id)}.json")
-            partial = record.with_name(record.name + ".partial")
-            partial.write_text(trial.model_dump_json(indent=2), encoding="utf-8")
-            partial.replace(record)
+            write_text(within(self._trials_dir, f"{file_stem(trial.trial_id)}.json"), trial.model_dump_json(indent=2))
         except OSError as exc:
             raise LibraryError(f"cannot write trial {trial.trial_id} to the library: {exc.strerror}") from exc
+
+    def remove(self, id_or_alias: str, *, actor: str | None = None) -> Trial:
+        """Delete an imported trial's record and source copy (its rule files stay), recorded in the audit log.
+
+        LibraryError when no imported trial has that id or alias: a bundled trial cannot be removed (one an
+        import replaced comes back when the import is removed)."""
+        wanted = fold_id(id_or_alias)
+        trial = next((t for t in self.stored() if wanted in {fold_id(n) for n in (t.trial_id, *t.aliases)}), None)
+        if trial is None:
+            raise NotInLibraryError(f"no imported trial with id or alias '{shown(id_or_alias)}' (bundled trials stay)")
+        try:
+            within(self._trials_dir, f"{file_stem(trial.trial_id)}.json").unlink()
+            shutil.rmtree(within(self.root, "sources", file_stem(trial.trial_id)), ignore_errors=True)
+        except OSError as exc:
+            raise LibraryError(f"cannot remove trial {trial.trial_id} from the library: {exc.strerror}") from exc
+        self.audit.record_change(
+            "remove", trial.trial_id, "record and source copy deleted", actor=actor or local_actor()
+        )
+        return trial
 
     def stored(self) -> list[Trial]:
         """Trials imported into this library, by id."""
@@ -172,4 +189,4 @@ class TrialLibrary:
         for trial in trials:
             if wanted in {fold_id(alias) for alias in trial.aliases}:
                 return trial
-        raise LibraryError(f"no trial with id or alias {shown(id_or_alias)!r} in the library")
+        raise NotInLibraryError(f"no trial with id or alias '{shown(id_or_alias)}' in the library")

@@ -39,6 +39,8 @@ def age(ctx: Context) -> DerivedValue:
     birth = ctx.record.birth_date
     if birth is None:
         return unknown("The date of birth is not recorded.", "date of birth")
+    if birth > ctx.as_of:
+        return unknown("The recorded date of birth is after the screening date.", "date of birth")
     years = age_years(birth, ctx.as_of)
     at_death = " (the date of death: age stops there)" if ctx.record.died_by(ctx.as_of) else ""
     return DerivedValue(

@@ -5,11 +5,12 @@ reference resolves to (``Patient/x``, absolute URLs and ``urn:uuid:`` via ``full
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from trialmatch import limits
 from trialmatch.errors import InputError, RecordError, UnrecognizedFormatError
+from trialmatch.identifiers import printable, refusal
 from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources.fhir_index import ResourceIndex, patient_reference, typed_key
 from trialmatch.patients.sources.fhir_record import LOOKUP_TYPES, build_record, unowned_action
@@ -21,13 +22,15 @@ from trialmatch.terminology.concepts import ConceptLibrary
 def load_json(path: Path) -> object:
     """The parsed JSON of ``path``; an unreadable or non-JSON file is an InputError naming it."""
     try:
+        if path.stat().st_size > limits.MAX_FILE:
+            raise limits.LimitError(f"{path}: larger than {limits.MAX_FILE} bytes; split it or send NDJSON")
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot be read ({exc.__class__.__name__})") from exc
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RecordError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno})") from exc
+        return limits.loads(text)
+    except RecordError as exc:
+        raise RecordError(f"{path}: {exc}") from exc
 
 
 def read_fhir_json(
@@ -44,11 +47,22 @@ def count_fhir_json(path: Path) -> int:
     return len(group_resources(_file_entries(path, []), [])[1])
 
 
+def read_fhir_data(
+    data: object, source: str, library: ConceptLibrary, problems: list[InputProblem]
+) -> Iterator[PatientRecord]:
+    """The patients of FHIR JSON already parsed (a request body read in memory); ``source`` names it."""
+    return records_from_resources(_data_entries(data, source, problems), library, problems, (source,))
+
+
 def _file_entries(path: Path, problems: list[InputProblem]) -> list[tuple[JSON, str | None]]:
-    data = as_dict(load_json(path))
-    if not as_str(data.get("resourceType")):
-        raise UnrecognizedFormatError(f"{path}: not a FHIR resource (no resourceType)")
-    return list(_entries(data, problems))
+    return _data_entries(load_json(path), str(path), problems)
+
+
+def _data_entries(data: object, source: str, problems: list[InputProblem]) -> list[tuple[JSON, str | None]]:
+    resource = as_dict(data)
+    if not as_str(resource.get("resourceType")):
+        raise UnrecognizedFormatError(f"{source}: not a FHIR resource (no resourceType)")
+    return list(_entries(resource, problems))
 
 
 def _entries(data: JSON, problems: list[InputProblem], where: str = "Bundle") -> Iterator[tuple[JSON, str | None]]:
@@ -103,7 +117,10 @@ def group_resources(
     groups: dict[str, list[JSON]] = {}
     for resource, _ in pairs:
         owner, why = patient_of(resource, index)
-        if owner is not None:
+        refused = refusal(owner, "patient id") if owner is not None else None
+        if refused is not None:
+            problems.append(InputProblem(source=printable(label(resource)), problem=refused, action="rejected"))
+        elif owner is not None:
             groups.setdefault(owner, []).append(resource)
         elif resource.get("resourceType") not in LOOKUP_TYPES:
             problems.append(InputProblem(source=label(resource), problem=why, action=unowned_action(resource)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from trialmatch.patients.model import Coding, Measurement
 from trialmatch.patients.sources.facts import Context, Normalizer, Quantity, RawResult
+from trialmatch.patients.sources.fhir_dates import parse_date
 from trialmatch.patients.sources.fhir_index import PatientScope
 from trialmatch.patients.sources.fhir_values import (
     JSON,
@@ -23,7 +24,6 @@ from trialmatch.patients.sources.fhir_values import (
     extensions,
     first_code,
     label,
-    parse_date,
     period,
     references,
 )

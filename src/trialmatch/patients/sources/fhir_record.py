@@ -23,6 +23,7 @@ from trialmatch.patients.model import (
     ProcedureFact,
 )
 from trialmatch.patients.sources.facts import Normalizer
+from trialmatch.patients.sources.fhir_dates import date_problems
 from trialmatch.patients.sources.fhir_index import PatientScope, Resolver, typed_key
 from trialmatch.patients.sources.fhir_observations import AMENDED, convert_observation
 from trialmatch.patients.sources.fhir_resources import (
@@ -93,6 +94,8 @@ def build_record(
     scope = PatientScope(resolver)
     facts = _Facts()
     for resource in sorted(current_versions(resources, norm.note), key=_order_key):
+        for problem, action in date_problems(resource):
+            norm.note(label(resource), problem, action)
         try:
             _convert(resource, scope, norm, facts)
         except (KeyError, TypeError, ValueError, AttributeError):
@@ -170,7 +173,9 @@ def _mark_irradiated(
 def current_versions(resources: Iterable[JSON], note: Note) -> list[JSON]:
     """The resources still in force: entered-in-error, refuted and cancelled entries dropped, and of several
     versions of one result (same ``Type/id``, same business identifier, or a ``replaces`` link) only the
-    amended/corrected or latest one kept. Each dropped entry is noted."""
+    amended/corrected or latest one kept. Each dropped entry is noted. Versions that differ but that nothing
+    orders (same status, ``lastUpdated`` and ``versionId``) are a conflict: none of them is used, each is
+    reported; copies with the same content count once."""
     live = []
     for resource in resources:
         reason = _ignored_reason(resource)
@@ -179,13 +184,23 @@ def current_versions(resources: Iterable[JSON], note: Note) -> list[JSON]:
         else:
             live.append(resource)
     superseded = {id(r) for r in _replaced(live)}
+    conflicting: set[int] = set()
     for group in _version_groups(live):
-        best = max(group, key=_rank)
-        superseded.update(id(r) for r in group if r is not best)
+        best = max(_rank(r) for r in group)
+        top = [r for r in group if _rank(r) == best]
+        superseded.update(id(r) for r in group if _rank(r) != best)
+        if len({_canonical(r) for r in top}) > 1:
+            conflicting.update(id(r) for r in top)
+        else:
+            superseded.update(id(r) for r in top[1:])
     for resource in live:
-        if id(resource) in superseded:
+        if id(resource) in conflicting:
+            note(
+                label(resource), "conflicting versions that nothing orders (status, lastUpdated, versionId)", "rejected"
+            )
+        elif id(resource) in superseded:
             note(label(resource), "superseded by an amended or later version", SUPERSEDED)
-    return [r for r in live if id(r) not in superseded]
+    return [r for r in live if id(r) not in superseded and id(r) not in conflicting]
 
 
 def _ignored_reason(resource: JSON) -> str | None:
@@ -220,16 +235,11 @@ def _replaced(resources: list[JSON]) -> list[JSON]:
     return [r for r in resources if label(r) in targets]
 
 
-def _rank(resource: JSON) -> tuple[bool, str, str, str]:
-    """Amended/corrected beats final; then the later ``meta.lastUpdated`` / ``versionId``; then fixed."""
+def _rank(resource: JSON) -> tuple[bool, str, str]:
+    """Amended/corrected beats final; then the later ``meta.lastUpdated`` / ``versionId``."""
     meta = as_dict(resource.get("meta"))
     version = as_str(meta.get("versionId")) or ""
-    return (
-        as_str(resource.get("status")) in AMENDED,
-        as_str(meta.get("lastUpdated")) or "",
-        version.rjust(12, "0"),
-        _canonical(resource),
-    )
+    return (as_str(resource.get("status")) in AMENDED, as_str(meta.get("lastUpdated")) or "", version.rjust(12, "0"))
 
 
 def _canonical(resource: JSON) -> str:

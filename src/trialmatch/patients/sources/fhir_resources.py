@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from trialmatch.patients.derive.bodysites import site_of
 from trialmatch.patients.model import RECORDED_ABSENT, Coding, ConditionFact, Lesion, MedicationFact, ProcedureFact
 from trialmatch.patients.sources.facts import KEPT_UNUSED, Normalizer
+from trialmatch.patients.sources.fhir_dates import parse_date
 from trialmatch.patients.sources.fhir_index import PatientScope
 from trialmatch.patients.sources.fhir_values import (
     JSON,
@@ -19,7 +20,6 @@ from trialmatch.patients.sources.fhir_values import (
     extensions,
     first_code,
     label,
-    parse_date,
     period,
     profiles,
     references,
@@ -58,9 +58,16 @@ def convert_patient(resource: JSON, norm: Normalizer) -> Demographics:
     """Birth date, administrative gender and death (flag and date); a missing birth date is reported."""
     source = label(resource)
     birth = parse_date(resource.get("birthDate"))
+    death = parse_date(resource.get("deceasedDateTime"))
     if birth is None:
         problem = "birthDate missing" if "birthDate" not in resource else "birthDate not a FHIR date"
         norm.note(source, f"{problem}; age unknown", "kept; age criteria unknown")
+    elif birth > dt.date.today():
+        norm.note(source, "birthDate is in the future; age unknown", "birth date rejected")
+        birth = None
+    elif death is not None and death < birth:
+        norm.note(source, "deceasedDateTime is before birthDate; age unknown", "birth date rejected")
+        birth = None
     gender = as_str(resource.get("gender"))
     deceased = resource.get("deceasedBoolean") is True or "deceasedDateTime" in resource
     died = parse_date(resource.get("deceasedDateTime"))

@@ -4,17 +4,14 @@ wrong shape instead of raising, and the converters report what was missing."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from trialmatch.patients.model import Coding
+from trialmatch.patients.sources.fhir_dates import parse_date
 
 JSON = dict[str, Any]
 
 UCUM = "http://unitsofmeasure.org"
-
-# FHIR date / dateTime: a year, a year-month, a date, or a date with a time (R4 §2.24.0.1).
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 
 def as_dict(value: object) -> JSON:
@@ -65,19 +62,6 @@ def first_code(concept: object) -> str | None:
         if code:
             return code
     return None
-
-
-def parse_date(value: object) -> dt.date | None:
-    """The calendar date of a FHIR date or dateTime; partial dates take the first day of their period."""
-    text = as_str(value)
-    match = _DATE.match(text) if text else None
-    if not match:
-        return None
-    year, month, day = (int(g) if g else 1 for g in match.groups())
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
 
 
 def period(resource: JSON, prefix: str) -> tuple[dt.date | None, dt.date | None]:

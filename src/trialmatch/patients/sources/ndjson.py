@@ -14,13 +14,14 @@ each process then reads its :class:`~trialmatch.patients.sources.shards.Shard` o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from trialmatch.errors import InputError
+from trialmatch import limits
+from trialmatch.errors import InputError, RecordError
+from trialmatch.identifiers import printable, refusal
 from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources.fhir_index import patient_reference, typed_key
 from trialmatch.patients.sources.fhir_record import LOOKUP_TYPES, build_record, unowned_action
@@ -51,19 +52,28 @@ class LineIndex:
         for number, path in enumerate(self.files):
             with path.open("rb") as handle:
                 offset = 0
-                for line_no, line in enumerate(handle, start=1):
+                for line_no, (line, size) in enumerate(_lines(handle), start=1):
                     self._index_line(number, offset, line, f"{path.name} line {line_no}", problems)
-                    offset += len(line)
+                    offset += size
         self.store.finish()
 
-    def _index_line(self, number: int, offset: int, line: bytes, where: str, problems: list[InputProblem]) -> None:
-        if not line.strip():
+    def _index_line(
+        self, number: int, offset: int, line: bytes | None, where: str, problems: list[InputProblem]
+    ) -> None:
+        if line is not None and not line.strip():
             return
-        resource = _parse(line)
-        if resource is None:
-            problems.append(InputProblem(source=where, problem="not a JSON FHIR resource", action="rejected"))
+        try:
+            resource = _parse(line)
+        except RecordError as exc:
+            problems.append(InputProblem(source=where, problem=str(exc), action="rejected"))
             return
         owner = _owner(resource)
+        refused = refusal(owner, "patient id") if owner is not None else None
+        if refused is not None:
+            problems.append(
+                InputProblem(source=f"{where} ({printable(label(resource))})", problem=refused, action="rejected")
+            )
+            return
         self.store.add(label(resource), owner, (number, offset))
         if owner is None and resource.get("resourceType") not in LOOKUP_TYPES:
             problems.append(
@@ -75,8 +85,11 @@ class LineIndex:
             )
 
     def load(self, location: Location) -> JSON:
-        """The resource at ``location`` (second pass)."""
-        return _parse(self.read_line(location)) or {}
+        """The resource at ``location`` (second pass: the first pass rejected the lines that do not parse)."""
+        try:
+            return _parse(self.read_line(location))
+        except RecordError:
+            return {}
 
     def resolve(self, reference: str) -> JSON | None:
         """A referenced resource, read back by offset."""
@@ -90,7 +103,7 @@ class LineIndex:
             self.handles = [p.open("rb") for p in self.files]
         handle = self.handles[location[0]]
         handle.seek(location[1])
-        return handle.readline()
+        return handle.readline(limits.MAX_LINE + 1)
 
     def close(self) -> None:
         """Close the files the second pass opened and delete the location database."""
@@ -100,12 +113,27 @@ class LineIndex:
         self.store.close()
 
 
-def _parse(line: bytes) -> JSON | None:
-    try:
-        value = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return value if isinstance(value, dict) and as_str(value.get("resourceType")) else None
+def _lines(handle: BinaryIO) -> Iterator[tuple[bytes | None, int]]:
+    """Each line with its size in bytes; a line over ``MAX_LINE`` is skipped to its end and given as None,
+    so it is rejected without being held in memory."""
+    while line := handle.readline(limits.MAX_LINE + 1):
+        size = len(line)
+        if size <= limits.MAX_LINE or line.endswith(b"\n"):
+            yield line, size
+            continue
+        while (rest := handle.readline(1024 * 1024)) and not rest.endswith(b"\n"):
+            size += len(rest)
+        yield None, size + len(rest)
+
+
+def _parse(line: bytes | None) -> JSON:
+    """The FHIR resource on a line (None: a line too long to read); RecordError saying why when it is not one."""
+    if line is None or len(line) > limits.MAX_LINE:
+        raise limits.LimitError(f"a line longer than {limits.MAX_LINE} bytes")
+    value = limits.loads(line)
+    if not isinstance(value, dict) or not as_str(value.get("resourceType")):
+        raise RecordError("not a JSON FHIR resource")
+    return value
 
 
 def _owner(resource: JSON) -> str | None:

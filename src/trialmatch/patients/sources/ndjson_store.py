@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from trialmatch.patients.sources.shards import WHOLE, Shard
+from trialmatch.scratch import LINE_INDEXES, private_folder
 
 Location = tuple[int, int]
 """(file number, byte offset of the line)."""
@@ -35,7 +35,7 @@ class LocationStore:
     def __init__(self, folder: Path | None = None) -> None:
         self.owned = folder is None
         if folder is None:
-            self.folder = Path(tempfile.mkdtemp(prefix="trialmatch-ndjson-"))  # mode 0700: private
+            self.folder = private_folder(LINE_INDEXES)  # mode 0700; swept after a kill
             self._db = sqlite3.connect(self.folder / _DATABASE)
             self._db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
         else:

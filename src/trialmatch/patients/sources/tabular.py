@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trialmatch.errors import InputError, RecordError
+from trialmatch.identifiers import refusal
 from trialmatch.patients.model import (
     ConditionFact,
     InputProblem,
@@ -49,12 +50,34 @@ def read_csv(
     for column in reader.fieldnames or []:
         if column not in known:
             problems.append(InputProblem(source=f"column {column}", problem="column not recognized", action="ignored"))
-    return _rows(shard.select(reader), reader, library, str(path))
+    return _rows(shard.select(_readable(reader, problems)), reader, library, str(path))
 
 
 def count_csv(path: Path) -> int:
     """How many patients (rows) a CSV file holds, without building their records."""
-    return sum(1 for _ in _reader(path))
+    return sum(1 for row in _readable(_reader(path), []) if row is not None)
+
+
+def _readable(reader: csv.DictReader[str], problems: list[InputProblem]) -> Iterator[dict[str, str | None] | None]:
+    """The rows; a line the CSV reader refuses (a field over its size limit, a stray quote) is a rejected
+    problem and None in its place, so the rows after it are still read (and shards still agree)."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.append(
+                InputProblem(source=f"line {reader.line_num + 1}", problem=f"not a CSV row: {exc}", action="rejected")
+            )
+            yield None
+            continue
+        refused = refusal(row.get("patient_id") or "", "patient id") if row.get("patient_id") else None
+        if refused is not None:
+            problems.append(
+                InputProblem(source=f"line {reader.line_num}, column patient_id", problem=refused, action="rejected")
+            )
+        yield None if refused is not None else row
 
 
 def _reader(path: Path) -> csv.DictReader[str]:
@@ -69,10 +92,12 @@ def _reader(path: Path) -> csv.DictReader[str]:
 
 
 def _rows(
-    rows: Iterable[dict[str, str | None]], reader: csv.DictReader[str], library: ConceptLibrary, source: str
+    rows: Iterable[dict[str, str | None] | None], reader: csv.DictReader[str], library: ConceptLibrary, source: str
 ) -> Iterator[PatientRecord]:
     """One record per row; ``reader`` gives each row's line number."""
     for row in rows:
+        if row is None:
+            continue
         cells = {k: (v or "").strip() for k, v in row.items() if k}
         yield _Row(reader.line_num, cells, Normalizer(library)).record((source,))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from trialmatch.atomic import write_text
 from trialmatch.audit import local_actor
 from trialmatch.errors import LibraryError
 from trialmatch.rules.catalog import find_rule_file, library_rules_dir, load_rules, rule_file_name
@@ -26,9 +27,7 @@ def draft_into_library(lib: TrialLibrary, trial: Trial, *, actor: str | None = N
     target = folder / rule_file_name(trial.trial_id)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".partial")
-        partial.write_text(dump_rule_file(rules), encoding="utf-8")
-        partial.replace(target)
+        write_text(target, dump_rule_file(rules))
     except OSError as exc:
         raise LibraryError(f"cannot write drafted rules for {trial.trial_id} to the library: {exc.strerror}") from exc
     lib.audit.record_change("draft-rules", trial.trial_id, f"wrote {target.name}", actor=actor or local_actor())

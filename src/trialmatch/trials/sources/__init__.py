@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from trialmatch import limits
 from trialmatch.errors import InputError, RecordError, UnrecognizedFormatError
 from trialmatch.trials.model import Trial
 from trialmatch.trials.sources import ctgov_v2, listing_text
@@ -15,6 +15,8 @@ __all__ = ["read_trial_text", "read_trials"]
 def read_trials(path: Path) -> list[Trial]:
     """Every trial in the file at ``path``, whatever its name; InputError subclasses name the file."""
     try:
+        if path.stat().st_size > limits.MAX_FILE:
+            raise limits.LimitError(f"{path}: larger than {limits.MAX_FILE} bytes")
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read file ({exc.strerror})") from exc
@@ -42,9 +44,9 @@ def read_trial_text(text: str, file_name: str) -> list[Trial]:
 
 def _read_json(text: str, file_name: str) -> list[Trial]:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RecordError(f"{file_name}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+        data = limits.loads(text)
+    except RecordError as exc:
+        raise RecordError(f"{file_name}: {exc}") from exc
     if ctgov_v2.accepts(data):
         return ctgov_v2.read(data, file_name)
     raise UnrecognizedFormatError(
