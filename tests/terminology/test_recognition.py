@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trialmatch.terminology.concepts import ICD10CM, RXNORM, SNOMED, ConceptLibrary, default_library
+from trialmatch.terminology.possible import POSSIBLE_CONCEPTS, possible_concepts
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +181,29 @@ def test_a_name_between_other_words_is_read(name: str, before: str, after: str) 
 def test_a_name_inside_a_longer_word_is_not_read(name: str, glue: str) -> None:
     lib = default_library()
     assert not set(lib.ingredients_named(name)) & set(lib.ingredients_named(f"{glue}{name}{glue} 10 MG"))
+
+
+@pytest.mark.parametrize(
+    ("domain", "display", "expected"),
+    [
+        ("condition", "Malignant melanoma of skin", ("condition.malignancy",)),
+        ("condition", "Papillary thyroid carcinoma", ("condition.malignancy",)),
+        ("condition", "Acute myeloid leukaemia", ("condition.malignancy",)),
+        ("condition", "Benign neoplasm of colon", ()),
+        ("condition", "Carcinoma in situ of cervix", ()),
+        ("condition", "Family history of malignant neoplasm", ()),
+        ("condition", "Encounter for screening for malignant neoplasm of breast", ()),
+        ("procedure", "Wide local excision of breast lesion", ("procedure.surgery",)),
+        ("procedure", "Left mastectomy", ("procedure.surgery",)),
+        ("procedure", "Stereotactic radiosurgery to brain", ("procedure.radiotherapy",)),
+        ("procedure", "Core needle biopsy of liver", ("procedure.biopsy",)),
+        ("procedure", "Surgical planning consultation", ()),
+        ("drug", "Paclitaxel 100 MG Injection", ()),  # drugs are read by ingredient name instead
+    ],
+)
+def test_possible_concepts_from_a_display(domain: str, display: str, expected: tuple[str, ...]) -> None:
+    assert possible_concepts(domain, display) == expected
+
+
+def test_possible_concepts_are_library_concepts(library: ConceptLibrary) -> None:
+    assert library.ids() >= POSSIBLE_CONCEPTS

@@ -23,7 +23,7 @@ from trialmatch.errors import InputError
 
 MANIFEST = "manifest.json"
 REJECTS = "rejects.csv"
-FORMAT_VERSION = 2  # 2: derived values and latest readings beside the patient, integer key pk
+FORMAT_VERSION = 3  # 2: derived values and latest readings beside the patient, integer key pk; 3: possible events
 
 
 @dataclass
