@@ -133,7 +133,8 @@ def _measurement_rows(
             "implausible": "implausible" in m.flags,
             "source": m.source,
         }
-        rows.extend({**base, "concept": c, "latest": latest.get(c) is m} for c in with_ancestors(m.concept, library))
+        concepts: list[str | None] = [*with_ancestors(m.concept, library)] or [None]  # unrecognised: kept, unmatched
+        rows.extend({**base, "concept": c, "latest": c is not None and latest.get(c) is m} for c in concepts)
     return rows
 
 
@@ -163,6 +164,9 @@ def _event_rows(
             ep = _episode(fact, own or "")
             base = {**_episode_row(pid, fact_id, own, ep), "possible": possible}
             rows.extend({**base, "concept": c} for c in with_ancestors(own, library))
+        if possible and not possible_of(fact):
+            # Kept with no concept (no rule matches it): every record read is in the store or in rejects.csv.
+            rows.append({**_episode_row(pid, fact_id, None, _episode(fact, "")), "possible": False, "concept": None})
     return rows
 
 

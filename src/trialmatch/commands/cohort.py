@@ -58,6 +58,11 @@ def ingest(
             progress.update(task, completed=done, total=shards)
 
         manifest = run_ingest(inputs, out, day, calls, workers=workers, progress=shard_done)
+    not_used = sum(manifest.records_not_used.values())
+    if not_used:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(manifest.records_not_used.items()))
+        typer.echo(f"{not_used} records of types screening does not use, kept out: {kinds}")
+    typer.echo(f"{manifest.codings_unrecognised} unrecognised codings listed in {out / 'unmapped_codes.csv'}")
     typer.echo(
         f"{manifest.patients_read} patients read, {manifest.patients_stored} stored, "
         f"{manifest.patients_rejected} rejected; {manifest.records_rejected} records rejected (rejects.csv)"

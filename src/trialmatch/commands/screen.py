@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +34,9 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _read_all(paths: list[Path], concepts: ConceptLibrary) -> tuple[list[PatientRecord], list[str], list[str]]:
-    """Every patient of every input; a line per unusable file or record (errors) and per entry set aside (notes)."""
+    """Every patient of every input; a line per unusable file or record (errors and warnings), and per kind of
+    entry kept or set aside without doubt, counted (notes: a resource type screening does not use, a code no
+    concept names); notes do not make the exit status."""
     records: list[PatientRecord] = []
     errors: list[str] = []
     notes: list[str] = []
@@ -46,9 +49,13 @@ def _read_all(paths: list[Path], concepts: ConceptLibrary) -> tuple[list[Patient
             continue
         records.extend(read)
         problems = [("", p) for p in unowned] + [(f"patient {r.patient_id}: ", p) for r in read for p in r.problems]
+        set_aside: Counter[str] = Counter()
         for who, p in problems:
-            kind, sink = ("note", notes) if p.as_the_record_says else ("warning", errors)
-            sink.append(f"{kind}: {path}: {who}{p.source or '—'}: {p.problem} ({p.action})")
+            if p.severity == "note":
+                set_aside[f"{p.problem} ({p.action})"] += 1
+            else:
+                errors.append(f"{p.severity}: {path}: {who}{p.source or '—'}: {p.problem} ({p.action})")
+        notes.extend(f"note: {path}: {n} × {what}" for what, n in sorted(set_aside.items(), key=lambda i: -i[1]))
     return records, errors, notes
 
 

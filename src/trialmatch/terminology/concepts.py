@@ -159,6 +159,39 @@ def _normalize_code(system: str, code: str) -> str:
     return code
 
 
+_SYSTEM_NAMES = {
+    LOINC: "LOINC",
+    SNOMED: "SNOMED CT",
+    RXNORM: "RxNorm",
+    ICD10CM: "ICD-10-CM",
+    ATC: "ATC",
+    DICOM: "DICOM",
+}
+
+
+_SYSTEM_ALIASES = {
+    "snomed": SNOMED,
+    "sct": SNOMED,
+    "snomedct": SNOMED,
+    "loinc": LOINC,
+    "rxnorm": RXNORM,
+    "icd10cm": ICD10CM,
+    "icd-10-cm": ICD10CM,
+    "atc": ATC,
+    "dicom": DICOM,
+}
+
+
+def system_name(system: str) -> str:
+    """A code system's usual name (its URI when it has none)."""
+    return _SYSTEM_NAMES.get(system, system)
+
+
+def resolve_system(name: str) -> str:
+    """A code system URI from a URI or a short name (``snomed``, ``rxnorm``, ``icd10cm`` ...)."""
+    return _SYSTEM_ALIASES.get(name.strip().lower().replace(" ", ""), name.strip())
+
+
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     """A ``Did you mean 'x'?`` suffix for an unknown name, or an empty string."""
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
@@ -283,6 +316,8 @@ class ConceptLibrary:
         text = _read_text(path)
         added: dict[str, list[Code]] = {}
         for line, row in _local_rows(path, text):
+            if not row["concept"]:
+                continue  # a work-list row still to map (``terminology unmapped``)
             concept_id, entry = _local_entry(self, path, line, row)
             if self.concepts_for_code(entry.system, entry.code) or any(
                 (e.system, e.code) == (entry.system, entry.code) for entries in added.values() for e in entries
