@@ -60,6 +60,7 @@ def _coverage_json(coverage: Coverage) -> dict[str, int]:
         "computable": coverage.computable,
         "partial": coverage.partial,
         "review": coverage.review,
+        "unknown": coverage.unknown,
         "no_rule": coverage.no_rule,
         "stale": coverage.stale,
         "total": coverage.total,
