@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trialmatch.terminology.concepts import ICD10CM, RXNORM, SNOMED, ConceptLibrary, default_library
+from trialmatch.terminology.concepts import (
+    HL7_INTERPRETATION,
+    ICD10CM,
+    RXNORM,
+    SNOMED,
+    ConceptLibrary,
+    default_library,
+)
 from trialmatch.terminology.possible import POSSIBLE_CONCEPTS, possible_concepts
 
 
@@ -207,3 +214,33 @@ def test_possible_concepts_from_a_display(domain: str, display: str, expected: t
 
 def test_possible_concepts_are_library_concepts(library: ConceptLibrary) -> None:
     assert library.ids() >= POSSIBLE_CONCEPTS
+
+
+@pytest.mark.parametrize(
+    ("concept", "system", "code", "category"),
+    [
+        ("marker.er", SNOMED, "10828004", "positive"),
+        ("marker.er", SNOMED, "416053008", "positive"),  # "Estrogen receptor positive tumor", as IPS sends it
+        ("marker.pr", "http://loinc.org", "LA6577-6", "negative"),
+        ("marker.her2_interpretation", HL7_INTERPRETATION, "POS", "positive"),
+        ("marker.her2_ish", HL7_INTERPRETATION, "NEG", "not_amplified"),
+        ("marker.her2_ish", SNOMED, "42425007", "equivocal"),
+    ],
+)
+def test_result_qualifiers(library: ConceptLibrary, concept: str, system: str, code: str, category: str) -> None:
+    assert library.answer_category(concept, system, code) == category
+
+
+@pytest.mark.parametrize(
+    ("code", "concept"),
+    [
+        ("16112-5", "marker.er"),
+        ("16113-3", "marker.pr"),
+        ("48676-1", "marker.her2_interpretation"),
+        ("85319-2", "marker.her2_ihc"),
+        ("49683-6", "marker.her2_ish_ratio"),
+        ("74860-8", "marker.her2_copy_number"),
+    ],
+)
+def test_receptor_loinc_groups(library: ConceptLibrary, code: str, concept: str) -> None:
+    assert library.recognise("http://loinc.org", code).concepts == (concept,)

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 
 from trialmatch.commands.exit_codes import ExitCode
@@ -14,6 +15,7 @@ from trialmatch.errors import TrialmatchError
 from trialmatch.patients.codings import UnmappedCodes, record_codings
 from trialmatch.patients.model import InputProblem
 from trialmatch.patients.sources import read_patients
+from trialmatch.terminology.athena import import_athena, vocabulary_path
 from trialmatch.terminology.concepts import ConceptLibrary, default_library, resolve_system, system_name
 
 app = typer.Typer(help="Look up codes and concepts; list unmapped codes.", no_args_is_help=True)
@@ -128,6 +130,21 @@ def unmapped(
         f"{len(worklist.records)} unrecognised codings in {patients} patients ({relevant} may name a concept "
         f"rules use) -> {out}"
     )
+
+
+@app.command("import-athena")
+def import_athena_command(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="An unzipped OHDSI Athena vocabulary download.")],
+) -> None:
+    """Load a licensed OHDSI Athena download (CONCEPT, CONCEPT_ANCESTOR, ...) for codes the embedded pack does
+    not know: SNOMED CT is-a, RxNorm to ingredient. Kept in the user's data directory; never shipped."""
+    try:
+        summary = import_athena(folder, vocabulary_path())
+    except (TrialmatchError, duckdb.Error) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(ExitCode.NOTHING_DONE) from None
+    counts = ", ".join(f"{table} {n}" for table, n in summary.rows.items())
+    typer.echo(f"vocabulary loaded ({counts}) -> {summary.path}")
 
 
 def _expand(inputs: list[Path]) -> list[Path]:
