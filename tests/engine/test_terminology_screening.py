@@ -135,3 +135,15 @@ def test_paclitaxel_as_a_clinical_drug_is_a_prior_taxane_and_a_line(tmp_path: Pa
     assert evaluate(parse_rule("drug(drug.class.taxane)"), record, AS_OF).status is Status.MET
     lines = derive.derive("lines", {"setting": "any"}, record, AS_OF)
     assert lines.value == 1.0
+
+
+def test_a_drug_known_only_by_its_display_says_so_in_the_evidence(tmp_path: Path) -> None:
+    local = medication("x1", "0", "TUKYSA 150 mg film-coated tablets", "2024-04-10")
+    local["medicationCodeableConcept"]["coding"][0]["system"] = "http://hospital.example.org/pharmacy"
+    record = read(tmp_path, local)
+    assert record.medications[0].concepts == record.medications[0].named == ("drug.tucatinib",)
+    result = evaluate(parse_rule("drug(drug.class.her2_tki)"), record, AS_OF)
+    assert result.status is Status.MET
+    assert [e.fact for e in result.evidence] == ["drug.tucatinib (recognised by name)"]
+    coded = read(tmp_path, medication("pac", "583214", "Paclitaxel 100 MG Injection", "2024-04-10"))
+    assert coded.medications[0].named == ()

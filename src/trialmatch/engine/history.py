@@ -66,6 +66,7 @@ class Episode:
     since: dt.date | None
     source: str
     status_recorded: bool = True
+    named: bool = False  # a drug recognised from its display text, its code unknown ("recognised by name")
     possible: str | None = None  # an unrecognised coding whose display names the concept: "'<display>' (<code>)"
 
 
@@ -97,7 +98,8 @@ def event_episode(fact: MedicationFact | ProcedureFact, concept: str) -> Episode
     administration = isinstance(fact, MedicationFact) and fact.record_type == "administration"
     open_ended = fact.end is None and fact.status in _ONGOING and not administration
     last = None if open_ended else (fact.end or fact.start)
-    return Episode(concept, fact.start, last, open_ended, last, fact.source)
+    named = isinstance(fact, MedicationFact) and concept in fact.named
+    return Episode(concept, fact.start, last, open_ended, last, fact.source, named=named)
 
 
 def _is_active(ep: Episode, as_of: dt.date) -> tuple[Status, Timeline]:
@@ -358,7 +360,7 @@ def evidence_of(judged: Sequence[Judged]) -> tuple[Evidence, ...]:
     """Each judged episode as evidence, its status as the value."""
     return tuple(
         Evidence(
-            fact=j.episode.concept,
+            fact=f"{j.episode.concept} (recognised by name)" if j.episode.named else j.episode.concept,
             value=j.status.value,
             date=j.episode.last or j.episode.first,
             source=j.episode.source,

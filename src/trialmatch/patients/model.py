@@ -114,6 +114,9 @@ class MedicationFact(Frozen):
     """An exposure to a drug: a request, an administration or a statement, rolled up to ingredient concepts."""
 
     concepts: tuple[str, ...] = Field(default=(), description="Ingredient concepts (a combination has several)")
+    named: tuple[str, ...] = Field(
+        default=(), description="Those of the concepts read from the display text, the code being unknown"
+    )
     codes: tuple[Coding, ...] = ()
     record_type: str = Field(description="request, administration or statement")
     status: str | None = None

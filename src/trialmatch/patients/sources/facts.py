@@ -102,6 +102,12 @@ class Normalizer:
             found.update(dict.fromkeys(self.concepts_for(c, by_name=by_name)))
         return tuple(found)
 
+    def named(self, codes: Iterable[Coding]) -> tuple[str, ...]:
+        """The drug concepts only the display text of ``codes`` names (no code of theirs is recognised)."""
+        if any(self.concepts_for(c) for c in codes):
+            return ()
+        return self.concepts(codes, by_name=True)
+
     def concept(self, codes: Sequence[Coding], source: str) -> str | None:
         """The concept of the first code the library knows; notes an unknown code."""
         for c in codes:

@@ -146,6 +146,7 @@ def convert_medication(resource: JSON, scope: PatientScope, norm: Normalizer) ->
     start, end = _medication_dates(resource)
     return MedicationFact(
         concepts=concepts,
+        named=norm.named(codes),
         codes=codes,
         record_type=RECORD_TYPES[str(resource.get("resourceType"))],
         status=as_str(resource.get("status")),
