@@ -23,6 +23,7 @@ from trialmatch.engine.evaluate import evaluate
 from trialmatch.engine.screening import screen_trial
 from trialmatch.errors import RuleError, UnitError
 from trialmatch.patients.model import (
+    Coding,
     ConditionFact,
     Lesion,
     Measurement,
@@ -90,12 +91,27 @@ def measurement(n: int) -> st.SearchStrategy[Measurement]:
     )
 
 
+# Codes a site never mapped: some name a concept in their display (possible facts, only ever unknown).
+UNMAPPED_CONDITIONS = ("Papillary thyroid carcinoma", "Viral sinusitis")
+UNMAPPED_PROCEDURES = ("Palliative radiotherapy to spine", "Physiotherapy session")
+
+
+def _unmapped(display: str | None) -> tuple[Coding, ...]:
+    return () if display is None else (Coding(system="http://hospital.example.org/codes", code="X1", display=display),)
+
+
 def condition(n: int) -> st.SearchStrategy[ConditionFact]:
     return st.builds(
         lambda c, s, o, a, rec: ConditionFact(
-            concept=c, clinical_status=s, onset=o, abatement=a, recorded=rec, source=f"Condition/c{n}"
+            concept=c if c in CONDITIONS else None,
+            codes=_unmapped(None if c in CONDITIONS else c),
+            clinical_status=s,
+            onset=o,
+            abatement=a,
+            recorded=rec,
+            source=f"Condition/c{n}",
         ),
-        st.sampled_from(CONDITIONS),
+        st.sampled_from(CONDITIONS + UNMAPPED_CONDITIONS),
         st.none() | st.sampled_from(["active", "resolved", "remission", "recurrence"]),
         maybe_days(),
         maybe_days(),
@@ -118,8 +134,15 @@ def medication(n: int) -> st.SearchStrategy[MedicationFact]:
 
 def procedure(n: int) -> st.SearchStrategy[ProcedureFact]:
     return st.builds(
-        lambda c, s, a, b: ProcedureFact(concept=c, status=s, start=a, end=b, source=f"Procedure/p{n}"),
-        st.sampled_from(PROCEDURES),
+        lambda c, s, a, b: ProcedureFact(
+            concept=c if c in PROCEDURES else None,
+            codes=_unmapped(None if c in PROCEDURES else c),
+            status=s,
+            start=a,
+            end=b,
+            source=f"Procedure/p{n}",
+        ),
+        st.sampled_from(PROCEDURES + UNMAPPED_PROCEDURES),
         st.none() | st.sampled_from(["completed", "in-progress", "not-done"]),
         maybe_days(),
         maybe_days(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 from typer.testing import CliRunner
 
 from trialmatch.commands.patients import app
@@ -20,12 +21,14 @@ def _check(*args: str) -> tuple[int, str]:
 
 def test_report_counts_conversions_and_problems_without_values() -> None:
     code, out = _check(str(FIXTURES / "synthetic-bundle.json"))
-    assert code == 1  # entered-in-error, superseded, unknown code and unit: some input not used
+    assert code == 1  # p-ben's birth date is missing: used with a doubt
     assert "Patient p-ana" in out and "Patient p-ben" in out
     assert "read: BodyStructure 2, Condition 3, FamilyMemberHistory 1, MedicationAdministration 1," in out
     assert "Observation 18, Patient 1, Procedure 2" in out
     assert "umol/L -> mg/dL (lab.creatinine) 1" in out
-    assert "Observation/o-hb-wrong: entered in error — ignored" in out
+    assert "notes: entered in error 2," in out  # set aside as the record says: counted, not listed
+    assert "LOINC: 13 recognised, 1 not ('Something else' 99999-9 ×1)" in out
+    assert "Patient/p-ben: birthDate missing; age unknown — kept; age criteria unknown" in out
     assert "Practitioner/dr-who" in out
     for value in ("177", "1.6 ", "9.8", "142"):
         assert value not in out
@@ -86,3 +89,48 @@ def test_report_says_what_could_be_derived_and_what_is_missing_without_values() 
     assert "lines (medication history" in missing
     assert "IHC" not in out and "3+" not in out  # the HER2 result itself is not printed
     assert _check(str(example), "--as-of", "yesterday")[0] == 2
+
+
+def _bundle(tmp_path: Path, *resources: dict[str, object]) -> Path:
+    patient = {"resourceType": "Patient", "id": "p", "birthDate": "1970-01-01", "gender": "female"}
+    entries = [{"resource": r} for r in (patient, *resources)]
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}))
+    return path
+
+
+def _condition(code: str, display: str, system: str = "http://snomed.info/sct") -> dict[str, object]:
+    return {
+        "resourceType": "Condition",
+        "id": code,
+        "subject": {"reference": "Patient/p"},
+        "code": {"coding": [{"system": system, "code": code, "display": display}]},
+    }
+
+
+def test_unknown_codes_and_unused_resource_types_do_not_fail_the_check(tmp_path: Path) -> None:
+    encounter = {"resourceType": "Encounter", "id": "e", "subject": {"reference": "Patient/p"}}
+    path = _bundle(tmp_path, _condition("444814009", "Viral sinusitis"), encounter)
+    code, out = _check(str(path), "--as-of", "2025-01-01")
+    assert code == 0, out
+    assert "SNOMED CT: 0 recognised, 1 not ('Viral sinusitis' 444814009 ×1)" in out
+
+
+def test_json_follows_the_contract_and_says_how_each_code_was_recognised(tmp_path: Path, shared_dir: Path) -> None:
+    path = _bundle(
+        tmp_path,
+        _condition("372244006", "Malignant melanoma"),
+        _condition("C44.91", "Basal cell carcinoma", "http://hl7.org/fhir/sid/icd-10-cm"),
+        _condition("ONC-1", "Papillary thyroid carcinoma", "urn:site:dx"),
+    )
+    code, out = _check(str(path), "--as-of", "2025-01-01", "--format", "json")
+    assert code == 0, out
+    report = json.loads(out)
+    schema = json.loads((shared_dir / "contracts" / "patient-check.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(report, schema)
+    codes = {c["code"]: c for c in report[0]["codes"]}
+    assert codes["372244006"]["concepts"] == ["condition.malignancy"]
+    assert codes["372244006"]["recognised_by"].startswith("value_set:")
+    assert codes["C44.91"]["recognised_by"] == "hierarchy:icd-10-cm"
+    assert codes["ONC-1"]["recognised_by"] is None and codes["ONC-1"]["relevant"] is True
+    assert report[0]["derived"]["age"]["value"] == 55.0  # born 1970-01-01, as of 2025-01-01

@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trialmatch.terminology.concepts import ICD10CM, RXNORM, SNOMED, ConceptLibrary, default_library
+from trialmatch.terminology.concepts import (
+    HL7_INTERPRETATION,
+    ICD10CM,
+    RXNORM,
+    SNOMED,
+    ConceptLibrary,
+    default_library,
+)
+from trialmatch.terminology.possible import POSSIBLE_CONCEPTS, possible_concepts
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +188,59 @@ def test_a_name_between_other_words_is_read(name: str, before: str, after: str) 
 def test_a_name_inside_a_longer_word_is_not_read(name: str, glue: str) -> None:
     lib = default_library()
     assert not set(lib.ingredients_named(name)) & set(lib.ingredients_named(f"{glue}{name}{glue} 10 MG"))
+
+
+@pytest.mark.parametrize(
+    ("domain", "display", "expected"),
+    [
+        ("condition", "Malignant melanoma of skin", ("condition.malignancy",)),
+        ("condition", "Papillary thyroid carcinoma", ("condition.malignancy",)),
+        ("condition", "Acute myeloid leukaemia", ("condition.malignancy",)),
+        ("condition", "Benign neoplasm of colon", ()),
+        ("condition", "Carcinoma in situ of cervix", ()),
+        ("condition", "Family history of malignant neoplasm", ()),
+        ("condition", "Encounter for screening for malignant neoplasm of breast", ()),
+        ("procedure", "Wide local excision of breast lesion", ("procedure.surgery",)),
+        ("procedure", "Left mastectomy", ("procedure.surgery",)),
+        ("procedure", "Stereotactic radiosurgery to brain", ("procedure.radiotherapy",)),
+        ("procedure", "Core needle biopsy of liver", ("procedure.biopsy",)),
+        ("procedure", "Surgical planning consultation", ()),
+        ("drug", "Paclitaxel 100 MG Injection", ()),  # drugs are read by ingredient name instead
+    ],
+)
+def test_possible_concepts_from_a_display(domain: str, display: str, expected: tuple[str, ...]) -> None:
+    assert possible_concepts(domain, display) == expected
+
+
+def test_possible_concepts_are_library_concepts(library: ConceptLibrary) -> None:
+    assert library.ids() >= POSSIBLE_CONCEPTS
+
+
+@pytest.mark.parametrize(
+    ("concept", "system", "code", "category"),
+    [
+        ("marker.er", SNOMED, "10828004", "positive"),
+        ("marker.er", SNOMED, "416053008", "positive"),  # "Estrogen receptor positive tumor", as IPS sends it
+        ("marker.pr", "http://loinc.org", "LA6577-6", "negative"),
+        ("marker.her2_interpretation", HL7_INTERPRETATION, "POS", "positive"),
+        ("marker.her2_ish", HL7_INTERPRETATION, "NEG", "not_amplified"),
+        ("marker.her2_ish", SNOMED, "42425007", "equivocal"),
+    ],
+)
+def test_result_qualifiers(library: ConceptLibrary, concept: str, system: str, code: str, category: str) -> None:
+    assert library.answer_category(concept, system, code) == category
+
+
+@pytest.mark.parametrize(
+    ("code", "concept"),
+    [
+        ("16112-5", "marker.er"),
+        ("16113-3", "marker.pr"),
+        ("48676-1", "marker.her2_interpretation"),
+        ("85319-2", "marker.her2_ihc"),
+        ("49683-6", "marker.her2_ish_ratio"),
+        ("74860-8", "marker.her2_copy_number"),
+    ],
+)
+def test_receptor_loinc_groups(library: ConceptLibrary, code: str, concept: str) -> None:
+    assert library.recognise("http://loinc.org", code).concepts == (concept,)

@@ -207,7 +207,13 @@ class Compiler:
         return sorted({x for e in exceptions for x in (e, *(self.library.descendants(e) if e in known else ()))})
 
     def _episode_rank(self, node: r.Has) -> tuple[exp.Expr, bool]:
-        """Each episode's status as a rank (not_met 0 < unknown 1 < met 2); ``before`` combines with MIN."""
+        """Each episode's status as a rank (not_met 0 < unknown 1 < met 2); ``before`` combines with MIN. An
+        unrecognised fact whose display names the concept (``possible``) is unknown whatever the timing."""
+        rank, combine_all = self._timing_rank(node)
+        possible = rel.col("possible", "f")
+        return exp.Case().when(possible, st.num(rel.RANK_UNKNOWN)).else_(rank), combine_all
+
+    def _timing_rank(self, node: r.Has) -> tuple[exp.Expr, bool]:
         timing = node.timing
 
         def c(name: str) -> exp.Column:

@@ -23,6 +23,7 @@ from trialmatch.patients import derive
 from trialmatch.patients.derive.base import Context, DerivedValue
 from trialmatch.patients.model import ConditionFact, Lesion, Measurement, MedicationFact, PatientRecord, ProcedureFact
 from trialmatch.terminology.concepts import ConceptLibrary
+from trialmatch.terminology.possible import possible_concepts
 from trialmatch.terminology.units import convert
 
 Row = dict[str, Any]
@@ -132,7 +133,8 @@ def _measurement_rows(
             "implausible": "implausible" in m.flags,
             "source": m.source,
         }
-        rows.extend({**base, "concept": c, "latest": latest.get(c) is m} for c in with_ancestors(m.concept, library))
+        concepts: list[str | None] = [*with_ancestors(m.concept, library)] or [None]  # unrecognised: kept, unmatched
+        rows.extend({**base, "concept": c, "latest": c is not None and latest.get(c) is m} for c in concepts)
     return rows
 
 
@@ -157,11 +159,23 @@ def _event_rows(
 ) -> list[Row]:
     rows: list[Row] = []
     for fact_id, (fact, concepts) in enumerate(facts):
-        for own in concepts:
+        possible = not any(concepts)
+        for own in possible_of(fact) if possible else concepts:
             ep = _episode(fact, own or "")
-            base = _episode_row(pid, fact_id, own, ep)
+            base = {**_episode_row(pid, fact_id, own, ep), "possible": possible}
             rows.extend({**base, "concept": c} for c in with_ancestors(own, library))
+        if possible and not possible_of(fact):
+            # Kept with no concept (no rule matches it): every record read is in the store or in rejects.csv.
+            rows.append({**_episode_row(pid, fact_id, None, _episode(fact, "")), "possible": False, "concept": None})
     return rows
+
+
+def possible_of(fact: ConditionFact | MedicationFact | ProcedureFact) -> tuple[str, ...]:
+    """The concepts an unrecognised fact's displays may name (what the evaluator reads as unknown)."""
+    domain = (
+        "condition" if isinstance(fact, ConditionFact) else "procedure" if isinstance(fact, ProcedureFact) else "drug"
+    )
+    return tuple(dict.fromkeys(p for c in fact.codes for p in possible_concepts(domain, c.display)))
 
 
 def _episode(fact: ConditionFact | MedicationFact | ProcedureFact, concept: str) -> Episode:

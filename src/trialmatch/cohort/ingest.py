@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
@@ -30,18 +31,17 @@ from trialmatch.cohort.building import rebuild
 from trialmatch.cohort.calls import Calls, default_calls, rule_calls
 from trialmatch.cohort.duplicates import Duplicates, Reject, resolve_duplicates
 from trialmatch.cohort.facts import patient_rows
-from trialmatch.cohort.store import REJECTS, Manifest, PartWriter, clear
+from trialmatch.cohort.store import REJECTS, UNMAPPED, Manifest, PartWriter, clear
 from trialmatch.cohort.tables import MEASURED_KINDS, store_schemas
 from trialmatch.errors import TrialmatchError
-from trialmatch.patients.model import InputProblem, PatientRecord
+from trialmatch.patients.codings import UnmappedCodes, record_codings
+from trialmatch.patients.model import NOT_USED, InputProblem, PatientRecord
 from trialmatch.patients.sources import Shard, count_patients, ndjson_inputs, read_patients
 from trialmatch.patients.sources.ndjson import KeptIndex, index_ndjson, read_indexed, remove_index
 from trialmatch.patients.sources.shards import WHOLE
 from trialmatch.processes import die_with_parent
 from trialmatch.rules import ast as r
 from trialmatch.terminology.concepts import ConceptLibrary, default_library
-
-_UNUSED_ACTIONS = ("rejected", "ignored (resource type not used for screening)")
 
 MIN_SHARD = 100
 """Fewest patients worth a shard of their own: each shard re-reads its input's index or file and writes its
@@ -59,6 +59,8 @@ class PartResult:
     stored: int = 0
     rejected_patients: int = 0
     rejects: list[Reject] = field(default_factory=list)
+    not_used: Counter[str] = field(default_factory=Counter)
+    unmapped: UnmappedCodes = field(default_factory=UnmappedCodes)
     failure: Reject | None = None
     """The input could not be read (every shard meets it; it is reported once)."""
 
@@ -94,6 +96,7 @@ class Plan:
     job: Job
     patients: int = 0
     rejects: list[Reject] = field(default_factory=list)
+    not_used: Counter[str] = field(default_factory=Counter)
 
     def jobs(self, workers: int) -> list[Job]:
         """The input's shards: up to ``workers``, each of at least ``MIN_SHARD`` patients."""
@@ -122,7 +125,7 @@ def plan_input(job: Job) -> Plan:
         kept = index_ndjson(files, problems)
     except TrialmatchError:
         return Plan(job)
-    return Plan(replace(job, index=kept), kept.patients, _rejected(problems))
+    return Plan(replace(job, index=kept), kept.patients, _rejected(problems), _not_used(problems))
 
 
 def ingest_one(job: Job) -> PartResult:
@@ -140,6 +143,7 @@ def ingest_one(job: Job) -> PartResult:
         writer.close()
     if job.shard.index == 0:
         result.rejects.extend(_rejected(problems))
+        result.not_used.update(_not_used(problems))
     return result
 
 
@@ -155,6 +159,8 @@ def _store(
     """Write one patient's rows, or reject the patient when its facts cannot be stored."""
     result.read += 1
     result.rejects.extend(_rejected(record.problems))
+    result.not_used.update(_not_used(record.problems))
+    result.unmapped.add(record_codings(record, library))
     try:
         rows = patient_rows(record, key, job.as_of, library, job.calls)
     except Exception as exc:  # one patient's failure, whatever it is, must not stop the others
@@ -167,7 +173,12 @@ def _store(
 
 
 def _rejected(problems: Iterable[InputProblem]) -> list[Reject]:
-    return [(p.source or "", p.problem) for p in problems if p.action in _UNUSED_ACTIONS]
+    return [(p.source or "", p.problem) for p in problems if p.severity == "error"]
+
+
+def _not_used(problems: Iterable[InputProblem]) -> Counter[str]:
+    """Records screening does not read (an Encounter, a Claim), by resource type: accounted for, not rejected."""
+    return Counter((p.source or "input").split("/", 1)[0] for p in problems if p.action == NOT_USED)
 
 
 def ingest(
@@ -207,12 +218,16 @@ def _ingest_into(
             tally = _Tally(manifest, writer.writerows)
             for plan in plans:
                 tally.reject(plan.rejects)
+                tally.not_used.update(plan.not_used)
             shards = [job for plan in plans for job in plan.jobs(workers)]
             for done, result in enumerate(pool.map(ingest_one, shards), start=1):
                 tally.add(result)
                 if progress is not None:
                     progress(done, len(shards))
             tally.duplicates(resolve_duplicates(out))
+            tally.unmapped.write(out / UNMAPPED)
+            manifest.records_not_used = dict(sorted(tally.not_used.items()))
+            manifest.codings_unrecognised = len(tally.unmapped.records)
     finally:
         for plan in plans:
             if plan.job.index is not None:
@@ -228,6 +243,8 @@ class _Tally:
     manifest: Manifest
     write: Callable[[Iterable[Reject]], object]
     failures: set[Reject] = field(default_factory=set)
+    not_used: Counter[str] = field(default_factory=Counter)
+    unmapped: UnmappedCodes = field(default_factory=UnmappedCodes)
 
     def add(self, result: PartResult) -> None:
         """Count a shard; an input's failure, met by each of its shards, is reported once."""
@@ -235,6 +252,8 @@ class _Tally:
         self.manifest.patients_stored += result.stored
         self.manifest.patients_rejected += result.rejected_patients
         self.reject(result.rejects)
+        self.not_used.update(result.not_used)
+        self.unmapped.merge(result.unmapped)
         if result.failure is not None and result.failure not in self.failures:
             self.failures.add(result.failure)
             self.reject([result.failure])

@@ -126,7 +126,7 @@ def kept(excluded: Sequence[str], alias: str) -> exp.Expr:
     return exp.Not(this=exp.In(this=col("fact_concept", alias), expressions=[text(x) for x in excluded]))
 
 
-_EPISODE = (KEY, "fact_id", "first_date", "last_date", "since_date", "ongoing", "status_recorded")
+_EPISODE = (KEY, "fact_id", "first_date", "last_date", "since_date", "ongoing", "status_recorded", "possible")
 METASTASIS = "condition.metastasis"
 
 

@@ -26,7 +26,8 @@ from trialmatch.errors import InputError
 
 MANIFEST = "manifest.json"
 REJECTS = "rejects.csv"
-FORMAT_VERSION = 2  # 2: derived values and latest readings beside the patient, integer key pk
+UNMAPPED = "unmapped_codes.csv"  # the mapping work-list (terminology unmapped's layout)
+FORMAT_VERSION = 3  # 2: derived values and latest readings beside the patient, integer key pk; 3: possible events
 
 
 @dataclass
@@ -41,6 +42,9 @@ class Manifest:
     patients_merged: int = 0
     """Copies of a patient given again with the same facts, kept once (:mod:`duplicates`)."""
     records_rejected: int = 0
+    records_not_used: dict[str, int] = field(default_factory=dict)
+    """Records kept out as nothing screening reads (resource types trialmatch does not use), by type."""
+    codings_unrecognised: int = 0
     derived_calls: list[list[str]] = field(default_factory=list)
     lesion_calls: list[list[str]] = field(default_factory=list)
     latest_concepts: list[str] = field(default_factory=list)
@@ -125,7 +129,7 @@ def clear(folder: Path) -> None:
     for name in TABLES:
         if table_path(folder, name).is_dir():
             shutil.rmtree(table_path(folder, name))
-    for name in (MANIFEST, REJECTS):
+    for name in (MANIFEST, REJECTS, UNMAPPED):
         (folder / name).unlink(missing_ok=True)
 
 

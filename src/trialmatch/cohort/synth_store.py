@@ -77,6 +77,7 @@ def event_table(ids: pa.Array, kind: str, segments: Sequence[Segment], library: 
             "since_date": dates(since[pick]),
             "ongoing": ongoing[pick],
             "status_recorded": np.ones(len(pick), dtype=bool),
+            "possible": np.zeros(len(pick), dtype=bool),
         }
         base["source"] = pc.binary_join_element_wise(f"{kind}/", base["patient_id"], f"-{s.name}", "")
         tables += [

@@ -68,6 +68,7 @@ EVENTS = pa.schema(
         ("since_date", pa.date32()),
         ("ongoing", pa.bool_()),
         ("status_recorded", pa.bool_()),
+        ("possible", pa.bool_()),  # an unrecognised fact whose display names the concept: only ever unknown
         ("source", pa.string()),
     ]
 )

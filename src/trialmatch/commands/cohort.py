@@ -67,6 +67,11 @@ def ingest(
                 f"error: {out}: the facts store could not be written ({exc.strerror}); the old one is kept", err=True
             )
             raise typer.Exit(ExitCode.NOTHING_DONE) from None
+    not_used = sum(manifest.records_not_used.values())
+    if not_used:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(manifest.records_not_used.items()))
+        typer.echo(f"{not_used} records of types screening does not use, kept out: {kinds}")
+    typer.echo(f"{manifest.codings_unrecognised} unrecognised codings listed in {out / 'unmapped_codes.csv'}")
     typer.echo(
         f"{manifest.patients_read} patients read, {manifest.patients_stored} stored, "
         f"{manifest.patients_rejected} rejected"

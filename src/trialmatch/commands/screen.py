@@ -6,6 +6,7 @@ written with ``--out`` appears under its name only when complete (:mod:`trialmat
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,26 +52,34 @@ class _Reading:
 
 def _records(paths: list[Path], concepts: ConceptLibrary, reading: _Reading) -> Iterator[PatientRecord]:
     """Every patient of every input, one at a time; a line on stderr per unusable file or record (error or
-    warning) and per entry the record set aside (note), as they are met."""
+    warning) as they are met, and per file the entries kept or set aside without doubt, counted by kind (notes:
+    a resource type screening does not use, a code no concept names); notes do not make the exit status."""
     for path in paths:
         unowned: list[InputProblem] = []
+        set_aside: Counter[str] = Counter()
         try:
             for record in read_patients(path, library=concepts, problems=unowned):
-                _tell(path, f"patient {printable(record.patient_id)}: ", record.problems, reading)
+                _tell(path, f"patient {printable(record.patient_id)}: ", record.problems, reading, set_aside)
                 reading.patients += 1
                 yield record
         except InputError as exc:
             typer.echo(f"error: {printable(str(exc))}", err=True)
             reading.rejected = True
             continue
-        _tell(path, "", unowned, reading)
+        _tell(path, "", unowned, reading, set_aside)
+        for what, n in sorted(set_aside.items(), key=lambda item: -item[1]):
+            typer.echo(printable(f"note: {path}: {n} × {what}"), err=True)
 
 
-def _tell(path: Path, who: str, problems: Iterable[InputProblem], reading: _Reading) -> None:
+def _tell(
+    path: Path, who: str, problems: Iterable[InputProblem], reading: _Reading, set_aside: Counter[str]
+) -> None:
     for p in problems:
-        kind = "note" if p.as_the_record_says else "warning"
-        reading.rejected |= not p.as_the_record_says
-        typer.echo(printable(f"{kind}: {path}: {who}{p.source or '—'}: {p.problem} ({p.action})"), err=True)
+        if p.severity == "note":
+            set_aside[f"{p.problem} ({p.action})"] += 1
+            continue
+        reading.rejected = True
+        typer.echo(printable(f"{p.severity}: {path}: {who}{p.source or '—'}: {p.problem} ({p.action})"), err=True)
 
 
 def _screened(outcome: ScreeningOutcome) -> set[tuple[str, str, str]]:

@@ -27,7 +27,9 @@ not_met ``before`` flips to met on that day; an exposure with a planned end stop
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -37,8 +39,9 @@ from trialmatch.engine.result import Change, Evidence, NodeResult, Timeline, com
 from trialmatch.errors import RuleError
 from trialmatch.patients.derive.base import Context, condition_date
 from trialmatch.patients.derive.timewindow import describe, expires_on, shift, window_start
-from trialmatch.patients.model import ConditionFact, MedicationFact, ProcedureFact
+from trialmatch.patients.model import Coding, ConditionFact, MedicationFact, ProcedureFact
 from trialmatch.rules.ast import Duration, Has, Timing
+from trialmatch.terminology.possible import possible_concepts
 
 Domain = Literal["condition", "drug", "procedure"]
 DAY = dt.timedelta(days=1)
@@ -63,6 +66,8 @@ class Episode:
     since: dt.date | None
     source: str
     status_recorded: bool = True
+    named: bool = False  # a drug recognised from its display text, its code unknown ("recognised by name")
+    possible: str | None = None  # an unrecognised coding whose display names the concept: "'<display>' (<code>)"
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,8 @@ def event_episode(fact: MedicationFact | ProcedureFact, concept: str) -> Episode
     is recorded, whatever the record type (an in-progress administration over an open period is ongoing)."""
     open_ended = fact.end is None and fact.status in _ONGOING
     last = None if open_ended else (fact.end or fact.start)
-    return Episode(concept, fact.start, last, open_ended, last, fact.source)
+    named = isinstance(fact, MedicationFact) and concept in fact.named
+    return Episode(concept, fact.start, last, open_ended, last, fact.source, named=named)
 
 
 def _is_active(ep: Episode, as_of: dt.date) -> tuple[Status, Timeline]:
@@ -128,6 +134,10 @@ def _before(ep: Episode, span_start: dt.date, timing: Timing) -> tuple[Status, T
 def judge(ep: Episode, timing: Timing, as_of: dt.date, labels: Wording) -> Judged:
     """One episode against the timing: status, timeline and the clause that explains it."""
     name = labels.event(ep.concept)
+    if ep.possible is not None:
+        return Judged(
+            ep, Status.UNKNOWN, (), f"{ep.possible} may be {labels.label(ep.concept)}, but its code is not recognised"
+        )
     if timing.mode == "ever":
         return Judged(ep, Status.MET, (), f"{name} is recorded{_on(ep.first or ep.last)}")
     if timing.mode == "active":
@@ -220,20 +230,56 @@ class HistoryIndex:
         out: list[Episode] = []
         for fact in self.facts(domain):
             concepts = fact.concepts if isinstance(fact, MedicationFact) else (fact.concept,)
+            if not any(concepts):
+                out.extend(_possible_episodes(domain, fact, concept, exceptions, isa))
+                continue
             hit = next(
                 (c for c in concepts if c and isa(c, concept) and not any(isa(c, e) for e in exceptions)),
                 None,
             )
             if hit is not None:
-                out.append(
-                    condition_episode(fact, hit) if isinstance(fact, ConditionFact) else event_episode(fact, hit)
-                )
+                out.append(_episode(fact, hit))
         return out
+
+    def unrecognised(self, domain: Domain) -> list[Coding]:
+        """The codings of the domain's facts that the terminology did not recognise, most frequent first."""
+        counts = Counter(
+            (c.system, c.code, c.display)
+            for fact in self.facts(domain)
+            if not any(fact.concepts if isinstance(fact, MedicationFact) else (fact.concept,))
+            for c in fact.codes[:1]
+        )
+        return [Coding(system=s, code=c, display=d) for (s, c, d), _ in counts.most_common()]
 
     def metastatic_since(self) -> dt.date | None:
         """The first metastasis diagnosis date, or None."""
-        dates = [e.first for e in self.episodes("condition", METASTASIS, ()) if e.first is not None]
+        episodes = self.episodes("condition", METASTASIS, ())
+        dates = [e.first for e in episodes if e.first is not None and e.possible is None]
         return min(dates, default=None)
+
+
+def _episode(fact: Fact, concept: str) -> Episode:
+    return condition_episode(fact, concept) if isinstance(fact, ConditionFact) else event_episode(fact, concept)
+
+
+def _possible_episodes(
+    domain: Domain, fact: Fact, concept: str, exceptions: tuple[str, ...], isa: Callable[[str, str], bool]
+) -> list[Episode]:
+    """An unrecognised fact whose display names a concept within the rule's (and none of its exceptions) as
+    an episode that can only be unknown (terminology.possible)."""
+    for coding in fact.codes:
+        for found in possible_concepts(domain, coding.display):
+            if isa(found, concept) and not any(isa(found, e) for e in exceptions):
+                described = f"'{coding.display}' ({coding.system} {coding.code})"
+                return [dataclasses.replace(_episode(fact, found), possible=described)]
+    return []
+
+
+def describe_codings(codings: Sequence[Coding], limit: int = 3) -> str:
+    """Codings as evidence names them: "'Acute bronchitis' (http://snomed.info/sct 10509002), ..."."""
+    shown = [f"'{c.display}' ({c.system} {c.code})" if c.display else f"{c.system} {c.code}" for c in codings[:limit]]
+    more = f" and {len(codings) - limit} more" if len(codings) > limit else ""
+    return ", ".join(shown) + more
 
 
 def evaluate_has(node: Has, history: HistoryIndex, label: Callable[[str], str]) -> NodeResult:
@@ -250,7 +296,7 @@ def evaluate_has(node: Has, history: HistoryIndex, label: Callable[[str], str]) 
         episodes, reason = _in_setting(node.setting, episodes, history)
         what += reason
     if not episodes:
-        return NodeResult(status=Status.NOT_MET, reason=f"no record of {what}")
+        return NodeResult(status=Status.NOT_MET, reason=f"no record of {what}{_unrecognised_note(node, history)}")
     as_of = history.context.as_of
     if node.timing.mode == "continuous":
         return evaluate_continuous(node.timing, episodes, as_of, label(node.concept))
@@ -260,10 +306,29 @@ def evaluate_has(node: Has, history: HistoryIndex, label: Callable[[str], str]) 
         [(j.status, j.timeline) for j in judged], all_of if node.timing.mode == "before" else any_of
     )
     decider = pick(judged, status) or judged[-1]
-    missing = (f"date of {label(decider.episode.concept)}",) if status is Status.UNKNOWN else ()
+    missing = _missing(judged, decider, label) if status is Status.UNKNOWN else ()
     return NodeResult(
         status=status, reason=decider.clause, evidence=evidence_of(judged), missing=missing, timeline=timeline
     )
+
+
+def _missing(judged: Sequence[Judged], decider: Judged, label: Callable[[str], str]) -> tuple[str, ...]:
+    """What would settle an unknown: each possible concept's coding to map, or the decider's date."""
+    possible = [
+        f"possible {j.episode.concept}: {j.episode.possible} — map it" for j in judged if j.episode.possible is not None
+    ]
+    if decider.episode.possible is None:
+        possible.append(f"date of {label(decider.episode.concept)}")
+    return tuple(dict.fromkeys(possible))
+
+
+def _unrecognised_note(node: Has, history: HistoryIndex) -> str:
+    """ ", although N condition codes were not recognised: ..." when the domain has codes nobody classified."""
+    codings = history.unrecognised(node.domain)
+    if not codings:
+        return ""
+    plural = "s" if len(codings) > 1 else ""
+    return f" ({len(codings)} {node.domain} code{plural} not recognised: {describe_codings(codings)})"
 
 
 def _except_phrase(exceptions: tuple[str, ...], label: Callable[[str], str]) -> str:
@@ -295,7 +360,7 @@ def evidence_of(judged: Sequence[Judged]) -> tuple[Evidence, ...]:
     """Each judged episode as evidence, its status as the value."""
     return tuple(
         Evidence(
-            fact=j.episode.concept,
+            fact=f"{j.episode.concept} (recognised by name)" if j.episode.named else j.episode.concept,
             value=j.status.value,
             date=j.episode.last or j.episode.first,
             source=j.episode.source,

@@ -8,6 +8,7 @@ not in the concept library), its original codes, dates, and ``source`` — the i
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +32,11 @@ SUPERSEDED = "ignored (superseded)"
 WITHDRAWN = "ignored (entered in error, refuted or cancelled at the source)"
 RECORDED_ABSENT = "ignored (recorded as absent)"
 AS_THE_RECORD_SAYS = frozenset({SUPERSEDED, WITHDRAWN, RECORDED_ABSENT})
+# Entries kept or skipped without doubt: a code no concept names, a resource type screening does not read.
+KEPT_UNUSED = "kept, not used by rules"
+NOT_USED = "ignored (resource type not used for screening)"
+REJECTED = "rejected"
+Severity = Literal["error", "warning", "note"]
 
 
 class InputProblem(Frozen):
@@ -44,6 +50,16 @@ class InputProblem(Frozen):
     def as_the_record_says(self) -> bool:
         """The entry was set aside because the record says so (superseded, entered in error): not a rejection."""
         return self.action in AS_THE_RECORD_SAYS
+
+    @property
+    def severity(self) -> Severity:
+        """error: the entry was rejected; note: kept but not used, or set aside as the record says (nothing
+        wrong with the input); warning: used with a doubt or partly ignored."""
+        if self.action == REJECTED:
+            return "error"
+        if self.as_the_record_says or self.action in (KEPT_UNUSED, NOT_USED):
+            return "note"
+        return "warning"
 
 
 class Measurement(Frozen):
@@ -98,6 +114,9 @@ class MedicationFact(Frozen):
     """An exposure to a drug: a request, an administration or a statement, rolled up to ingredient concepts."""
 
     concepts: tuple[str, ...] = Field(default=(), description="Ingredient concepts (a combination has several)")
+    named: tuple[str, ...] = Field(
+        default=(), description="Those of the concepts read from the display text, the code being unknown"
+    )
     codes: tuple[Coding, ...] = ()
     record_type: str = Field(description="request, administration or statement")
     status: str | None = None

@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from trialmatch.errors import ConceptError, UnitError
+from trialmatch.terminology.athena import VOCABULARIES, AthenaVocabulary, load_vocabulary
 from trialmatch.terminology.drug_names import DrugName, DrugNameReader
 from trialmatch.terminology.pack import TerminologyPack, load_bundled
 from trialmatch.yaml_loader import FAST_LOADER
@@ -36,7 +37,9 @@ DICOM = "http://dicom.nema.org/resources/ontology/DCM"
 ATC = "http://www.whocc.no/atc"
 MCODE_REQUESTED = "http://hl7.org/fhir/us/mcode/CodeSystem/snomed-requested-cs"
 """mCODE's codes requested from SNOMED CT before release (e.g. USCRS-33529 radiotherapy course of treatment)."""
-STANDARD_SYSTEMS = frozenset({LOINC, SNOMED, RXNORM, ICD10CM, DICOM, ATC, MCODE_REQUESTED})
+HL7_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+"""HL7's observation interpretation codes (POS, NEG), which some systems send as a coded result."""
+STANDARD_SYSTEMS = frozenset({LOINC, SNOMED, RXNORM, ICD10CM, DICOM, ATC, MCODE_REQUESTED, HL7_INTERPRETATION})
 
 Kind = Literal[
     "lab",
@@ -159,6 +162,39 @@ def _normalize_code(system: str, code: str) -> str:
     return code
 
 
+_SYSTEM_NAMES = {
+    LOINC: "LOINC",
+    SNOMED: "SNOMED CT",
+    RXNORM: "RxNorm",
+    ICD10CM: "ICD-10-CM",
+    ATC: "ATC",
+    DICOM: "DICOM",
+}
+
+
+_SYSTEM_ALIASES = {
+    "snomed": SNOMED,
+    "sct": SNOMED,
+    "snomedct": SNOMED,
+    "loinc": LOINC,
+    "rxnorm": RXNORM,
+    "icd10cm": ICD10CM,
+    "icd-10-cm": ICD10CM,
+    "atc": ATC,
+    "dicom": DICOM,
+}
+
+
+def system_name(system: str) -> str:
+    """A code system's usual name (its URI when it has none)."""
+    return _SYSTEM_NAMES.get(system, system)
+
+
+def resolve_system(name: str) -> str:
+    """A code system URI from a URI or a short name (``snomed``, ``rxnorm``, ``icd10cm`` ...)."""
+    return _SYSTEM_ALIASES.get(name.strip().lower().replace(" ", ""), name.strip())
+
+
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     """A ``Did you mean 'x'?`` suffix for an unknown name, or an empty string."""
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
@@ -168,9 +204,16 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
 class ConceptLibrary:
     """Concepts by id, a code index, and the broader-than hierarchy; build with :meth:`load`."""
 
-    def __init__(self, concepts: Mapping[str, Concept], version: str, pack: TerminologyPack | None = None) -> None:
+    def __init__(
+        self,
+        concepts: Mapping[str, Concept],
+        version: str,
+        pack: TerminologyPack | None = None,
+        vocabulary: AthenaVocabulary | None = None,
+    ) -> None:
         self._concepts = dict(concepts)
         self.pack = pack
+        self.vocabulary = vocabulary
         self.version = version
         self._names = DrugNameReader(
             DrugName(name, c.id, c.systemic_only) for c in self._concepts.values() for name in c.names
@@ -235,28 +278,61 @@ class ConceptLibrary:
         """What a coding means: the library's own codes and the pack's derivations, most specific concepts
         first; with ``by_name``, a drug coding nobody knows is read for ingredient names in its display."""
         code = _normalize_code(system, code)
-        listed = self._exact.get((system, code), [])
-        entry = self.pack.get(system, code) if self.pack is not None else None
-        derived = [(c, via) for c, via in entry.concepts if c in self._concepts] if entry else []
-        found = {c for c, _ in listed} | {c for c, _ in derived}
-        if found:
-            how = ("local_map" if any(local for _, local in listed) else "code") if listed else None
-            vias = tuple(dict.fromkeys(via for _, via in derived))
-            return Recognition(self._most_specific(found), how or recognised_by(vias[0]), vias)
+        known = self._known(system, code)
+        if known.concepts:
+            return known
+        if self.vocabulary is not None:
+            licensed = self._from_vocabulary(self.vocabulary, system, code)
+            if licensed.concepts:
+                return licensed
         if by_name:
             named = self._names.ingredients(display)
             if named:
                 return Recognition(self._most_specific(set(named)), "name", tuple(f"name:{c}" for c in named))
         return Recognition()
 
+    def _known(self, system: str, code: str) -> Recognition:
+        """What the library's own codes and the pack say about a (normalized) code."""
+        listed = self._exact.get((system, code), [])
+        entry = self.pack.get(system, code) if self.pack is not None else None
+        derived = [(c, via) for c, via in entry.concepts if c in self._concepts] if entry else []
+        found = {c for c, _ in listed} | {c for c, _ in derived}
+        if not found:
+            return Recognition()
+        how = ("local_map" if any(local for _, local in listed) else "code") if listed else None
+        vias = tuple(dict.fromkeys(via for _, via in derived))
+        return Recognition(self._most_specific(found), how or recognised_by(vias[0]), vias)
+
     def display_of(self, system: str, code: str) -> str | None:
-        """A code's display as the library or the pack knows it."""
+        """A code's display as the library, the pack or the site's vocabulary knows it."""
         code = _normalize_code(system, code)
         entry = self.pack.get(system, code) if self.pack is not None else None
         if entry is not None:
             return entry.display
         listed = (e for c in self._concepts.values() for e in c.codes if (e.system, e.code) == (system, code))
-        return next((e.display for e in listed), None)
+        found = next((e.display for e in listed), None)
+        return found or (self.vocabulary.name(system, code) if self.vocabulary is not None else None)
+
+    def _from_vocabulary(self, vocabulary: AthenaVocabulary, system: str, code: str) -> Recognition:
+        """A code the pack does not know, through the site's licensed vocabulary: a concept whose own (or pack)
+        code is one of its ancestors; for RxNorm, its ingredients."""
+        found: set[str] = set()
+        vias: list[str] = []
+        for ancestor in vocabulary.ancestors(system, code):
+            uri = next((u for u, v in VOCABULARIES.items() if v == ancestor.vocabulary), None)
+            if uri is None:
+                continue
+            if uri == RXNORM and ancestor.concept_class == "Ingredient":
+                hits = set(self._names.ingredients(ancestor.name)) | set(self._known(uri, ancestor.code).concepts)
+            else:
+                hits = set(self._known(uri, _normalize_code(uri, ancestor.code)).concepts)
+            if hits:
+                found |= hits
+                vias.append(f"athena:{ancestor.vocabulary} {ancestor.code}")
+        if not found:
+            return Recognition()
+        how = "rxnorm" if system == RXNORM else f"hierarchy:{system}"
+        return Recognition(self._most_specific(found), how, tuple(vias))
 
     def ingredients_named(self, text: str | None) -> tuple[str, ...]:
         """The ingredient concepts a product name or display names (whole words, ingredient and brand names)."""
@@ -283,6 +359,8 @@ class ConceptLibrary:
         text = _read_text(path)
         added: dict[str, list[Code]] = {}
         for line, row in _local_rows(path, text):
+            if not row["concept"]:
+                continue  # a work-list row still to map (``terminology unmapped``)
             concept_id, entry = _local_entry(self, path, line, row)
             if self.concepts_for_code(entry.system, entry.code) or any(
                 (e.system, e.code) == (entry.system, entry.code) for entries in added.values() for e in entries
@@ -294,11 +372,15 @@ class ConceptLibrary:
             for cid, c in self._concepts.items()
         }
         digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-        return ConceptLibrary(concepts, f"{self.version}+local#{digest}", self.pack)
+        return ConceptLibrary(concepts, f"{self.version}+local#{digest}", self.pack, self.vocabulary)
 
     def with_pack(self, pack: TerminologyPack) -> ConceptLibrary:
         """A copy that also recognises the codes of a terminology pack."""
-        return ConceptLibrary(self._concepts, f"{self.version}+pack#{pack.version}", pack)
+        return ConceptLibrary(self._concepts, f"{self.version}+pack#{pack.version}", pack, self.vocabulary)
+
+    def with_vocabulary(self, vocabulary: AthenaVocabulary) -> ConceptLibrary:
+        """A copy that also asks a site's licensed vocabulary about codes the pack does not know."""
+        return ConceptLibrary(self._concepts, f"{self.version}+athena#{vocabulary.version}", self.pack, vocabulary)
 
     def binding_digest(self) -> str:
         """A digest of what the terminology pack is derived from (codes with descendants, value-set
@@ -318,8 +400,11 @@ class ConceptLibrary:
 
 @functools.cache
 def default_library() -> ConceptLibrary:
-    """The bundled concept library with the bundled terminology pack, loaded once."""
-    return ConceptLibrary.load().with_pack(load_bundled())
+    """The bundled concept library with the bundled terminology pack (and the site's imported vocabulary, when
+    there is one), loaded once."""
+    library = ConceptLibrary.load().with_pack(load_bundled())
+    vocabulary = load_vocabulary()
+    return library if vocabulary is None else library.with_vocabulary(vocabulary)
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from trialmatch.errors import UnitError
-from trialmatch.patients.model import Coding, InputProblem, Measurement
+from trialmatch.patients.model import KEPT_UNUSED, Coding, InputProblem, Measurement
 from trialmatch.terminology.concepts import Concept, ConceptLibrary
 from trialmatch.terminology.units import NormalizedValue, is_plausible, normalize
 
@@ -22,7 +22,7 @@ CATEGORY_SYSTEM = "http://trialmatch.org/fhir/CodeSystem/category"
 """System of the category codes coded results are rolled up to (``value_code.code`` is e.g. ``positive``)."""
 
 UNKNOWN_CODE = "code not in the concept library"
-KEPT_UNUSED = "kept, not used by rules"
+UNKNOWN_MEDICATION = "medication code not in the concept library"
 IMPLAUSIBLE = "value outside physiological range; not used"
 
 LOCAL_SYSTEM = "http://trialmatch.org/fhir/CodeSystem/"
@@ -109,6 +109,12 @@ class Normalizer:
         for c in codes:
             found.update(dict.fromkeys(self.concepts_for(c, by_name=by_name)))
         return tuple(found)
+
+    def named(self, codes: Iterable[Coding]) -> tuple[str, ...]:
+        """The drug concepts only the display text of ``codes`` names (no code of theirs is recognised)."""
+        if any(self.concepts_for(c) for c in codes):
+            return ()
+        return self.concepts(codes, by_name=True)
 
     def concept(self, codes: Sequence[Coding], source: str) -> str | None:
         """The concept of the first code the library knows; notes an unknown code."""

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from trialmatch.patients.model import (
+    NOT_USED,
     SUPERSEDED,
     WITHDRAWN,
     ConditionFact,
@@ -48,7 +49,6 @@ from trialmatch.patients.sources.fhir_values import (
 )
 from trialmatch.terminology.concepts import ConceptLibrary
 
-NOT_USED = "ignored (resource type not used for screening)"
 LOOKUP_TYPES = frozenset({"Specimen", "Medication"})
 SCREENED_TYPES = frozenset({"Patient", "Condition", "Observation", "Procedure", "BodyStructure", *RECORD_TYPES})
 

@@ -6,8 +6,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from trialmatch.patients.derive.bodysites import site_of
-from trialmatch.patients.model import RECORDED_ABSENT, Coding, ConditionFact, Lesion, MedicationFact, ProcedureFact
-from trialmatch.patients.sources.facts import KEPT_UNUSED, Normalizer
+from trialmatch.patients.model import (
+    KEPT_UNUSED,
+    RECORDED_ABSENT,
+    Coding,
+    ConditionFact,
+    Lesion,
+    MedicationFact,
+    ProcedureFact,
+)
+from trialmatch.patients.sources.facts import UNKNOWN_MEDICATION, Normalizer
 from trialmatch.patients.sources.fhir_dates import parse_date
 from trialmatch.patients.sources.fhir_index import PatientScope
 from trialmatch.patients.sources.fhir_values import (
@@ -145,10 +153,11 @@ def convert_medication(resource: JSON, scope: PatientScope, norm: Normalizer) ->
     codes = _medication_codes(resource, scope, source, norm)
     concepts = norm.concepts(codes, by_name=True)
     if codes and not concepts:
-        norm.note(source, "medication code not in the concept library", KEPT_UNUSED)
+        norm.note(source, UNKNOWN_MEDICATION, KEPT_UNUSED)
     start, end = _medication_dates(resource)
     return MedicationFact(
         concepts=concepts,
+        named=norm.named(codes),
         codes=codes,
         record_type=RECORD_TYPES[str(resource.get("resourceType"))],
         status=as_str(resource.get("status")),

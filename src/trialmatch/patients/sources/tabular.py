@@ -15,6 +15,7 @@ from pathlib import Path
 from trialmatch.errors import InputError, RecordError
 from trialmatch.identifiers import refusal
 from trialmatch.patients.model import (
+    KEPT_UNUSED,
     ConditionFact,
     InputProblem,
     Measurement,
@@ -22,7 +23,7 @@ from trialmatch.patients.model import (
     PatientRecord,
     ProcedureFact,
 )
-from trialmatch.patients.sources.facts import KEPT_UNUSED, Context, Normalizer, Quantity, RawResult
+from trialmatch.patients.sources.facts import Context, Normalizer, Quantity, RawResult
 from trialmatch.patients.sources.shards import WHOLE, Shard
 from trialmatch.patients.sources.tabular_columns import (
     BRAIN_STATES,
