@@ -19,6 +19,7 @@ from trialmatch.errors import InputError, LibraryError, RuleError
 from trialmatch.reports.trials import annotations_for, trial_json, trial_text, trials_table
 from trialmatch.rules.catalog import TrialRules, bind, library_rules_dir
 from trialmatch.rules.drafting import coverage as draft_coverage
+from trialmatch.rules.drafting import gold as gold_set
 from trialmatch.rules.drafting.library import draft_into_library
 from trialmatch.trials.library import TrialLibrary, bundled_trials
 from trialmatch.trials.model import Trial
@@ -126,10 +127,28 @@ def _coverage_trials(sources: Sequence[str]) -> tuple[list[Trial], int]:
 @app.command("coverage")
 def coverage(
     sources: Annotated[
-        list[str], typer.Argument(metavar="FILE...|DIR|ID", help="Trial files, folders or bundled trial ids.")
-    ],
+        list[str] | None,
+        typer.Argument(metavar="FILE...|DIR|ID", help="Trial files, folders or bundled trial ids."),
+    ] = None,
+    gold: Annotated[
+        Path | None,
+        typer.Option(help="A labelled set (docs/labelling.md): report precision and coverage against it."),
+    ] = None,
 ) -> None:
-    """Draft the trials' criteria in memory (nothing written) and report how much is computable."""
+    """Draft the trials' criteria in memory (nothing written) and report how much is computable; with --gold,
+    also how the drafts measure against a labelled set."""
+    if gold is not None:
+        try:
+            typer.echo(gold_set.render(gold_set.score(gold_set.load_gold(gold))))
+        except InputError as exc:
+            _error(exc)
+            raise typer.Exit(ExitCode.NOTHING_DONE) from None
+        if not sources:
+            raise typer.Exit(ExitCode.OK)
+        typer.echo("")
+    if not sources:
+        _error("give trial files, folders or ids, or --gold FILE")
+        raise typer.Exit(ExitCode.NOTHING_DONE)
     trials, rejected = _coverage_trials(sources)
     if not trials:
         _error("no trial records to measure")
