@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from trialmatch.trials.model import Trial
 from trialmatch.trials.sources import read_trials
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "ctgov-corpus"
@@ -24,19 +25,28 @@ DEFAULT_SIZE = 420
 DEFAULT_SEED = 14
 
 
-def candidates(corpus: Path) -> list[dict[str, str]]:
-    """Every criterion without sub-items, as ``{id, type, text}`` with ``id`` = ``TRIAL/CRITERION``."""
-    out = []
+def _study(trial: Trial) -> dict[str, object]:
+    """What the record says beside the criteria, which drafting reads (conditions, title, age limits)."""
+    return {
+        "conditions": [*trial.conditions, trial.title],
+        "minimum_age": trial.minimum_age_years,
+        "maximum_age": trial.maximum_age_years,
+    }
+
+
+def candidates(corpus: Path) -> list[dict[str, object]]:
+    """Every criterion without sub-items, as ``{id, type, text, study}`` with ``id`` = ``TRIAL/CRITERION``."""
+    out: list[dict[str, object]] = []
     for path in sorted(corpus.glob("NCT*.json")):
         for trial in read_trials(path):
             for criterion in trial.all_criteria():
                 if not criterion.children:
                     item = {"id": f"{trial.trial_id}/{criterion.id}", "type": criterion.type.value}
-                    out.append(item | {"text": criterion.text})
+                    out.append(item | {"text": criterion.text, "study": _study(trial)})
     return out
 
 
-def sample(corpus: Path, size: int, seed: int) -> list[dict[str, str]]:
+def sample(corpus: Path, size: int, seed: int) -> list[dict[str, object]]:
     """``size`` candidates drawn without replacement by ``random.Random(seed)``, in corpus order."""
     pool = candidates(corpus)
     chosen = sorted(random.Random(seed).sample(range(len(pool)), size))

@@ -31,6 +31,7 @@ def test_the_gold_file_is_the_seeded_sample(shared_dir: Path) -> None:
     gold = load_gold(GOLD)
     drawn = module.sample(shared_dir / "fixtures" / "ctgov-corpus", int(gold.sample["size"]), int(gold.sample["seed"]))
     assert [(d["id"], d["text"]) for d in drawn] == [(item.id, item.text) for item in gold.items]
+    assert [d["study"]["conditions"] for d in drawn] == [list(item.study.conditions) for item in gold.items]
 
 
 def _set(*items: tuple[str, CriterionType, str, str]) -> GoldSet:
@@ -81,3 +82,9 @@ def test_a_label_that_does_not_read_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2
     with pytest.raises(Exception, match="label does not read"):
         load_gold(bad)
+
+
+def test_precision_on_the_labelled_set_is_at_least_95_percent() -> None:
+    result = score(load_gold(GOLD))
+    assert result.decided >= 40  # the measure rests on enough drafts to mean something
+    assert result.precision >= 95.0, result.wrong

@@ -21,8 +21,8 @@ from trialmatch.engine.evaluate import evaluate
 from trialmatch.engine.logic import Status
 from trialmatch.errors import InputError, RuleError
 from trialmatch.patients.model import PatientRecord
-from trialmatch.rules.ast import Condition, Extreme, Has, Latest
-from trialmatch.rules.drafting.draft import DraftedRule, draft_criterion
+from trialmatch.rules.ast import Condition, Extreme, Has, Latest, descendants
+from trialmatch.rules.drafting.draft import DraftedRule, Study, draft_criterion
 from trialmatch.rules.drafting.patients import AS_OF, generated_for
 from trialmatch.rules.rulefile import computability_of
 from trialmatch.rules.syntax import parse_rule
@@ -34,6 +34,20 @@ _DECIDED = frozenset({Status.MET, Status.NOT_MET})
 PATIENTS = 80
 
 
+class StudyRecord(BaseModel):
+    """What the trial record says beside the criterion (conditions and title, age limits), as drafting reads it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    conditions: tuple[str, ...] = ()
+    minimum_age: float | None = None
+    maximum_age: float | None = None
+
+    def study(self) -> Study:
+        """The drafter's study context."""
+        return Study(self.conditions, self.minimum_age, self.maximum_age)
+
+
 class GoldItem(BaseModel):
     """One labelled criterion: ``TRIAL/CRITERION`` id, type, verbatim text, label and the second reader's word."""
 
@@ -42,6 +56,7 @@ class GoldItem(BaseModel):
     id: str
     type: CriterionType
     text: str
+    study: StudyRecord = StudyRecord()
     label: str
     second_reading: str | None = None
 
@@ -108,17 +123,8 @@ class GoldScore:
 
 
 def _concepts(rule: Condition | None) -> set[str]:
-    found: set[str] = set()
-    stack: list[object] = [rule] if rule is not None else []
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Has | Latest | Extreme):
-            found.add(node.concept)
-        if isinstance(node, BaseModel):
-            stack.extend(getattr(node, name) for name in type(node).model_fields)
-        elif isinstance(node, tuple):
-            stack.extend(node)
-    return found
+    nodes = descendants(rule) if rule is not None else iter(())
+    return {node.concept for node in nodes if isinstance(node, Has | Latest | Extreme)}
 
 
 def _status(rule: Condition | None, item: GoldItem, record: PatientRecord) -> Status:
@@ -136,7 +142,7 @@ def score(gold: GoldSet, patients: int = PATIENTS, as_of: dt.date = AS_OF) -> Go
     pairs = []
     for item in gold.items:
         label = label_rule(item)
-        pairs.append((item, label, _whole(draft_criterion(item.criterion()), item)))
+        pairs.append((item, label, _whole(draft_criterion(item.criterion(), study=item.study.study()), item)))
     concepts = set().union(*(_concepts(r) for _, label, drafted in pairs for r in (label, drafted)))
     records = list(generated_for(concepts, patients))
     result = GoldScore(items=len(pairs))
