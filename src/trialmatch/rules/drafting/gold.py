@@ -59,6 +59,12 @@ class GoldItem(BaseModel):
     study: StudyRecord = StudyRecord()
     label: str
     second_reading: str | None = None
+    withdrawn: str | None = None
+
+    @property
+    def measured(self) -> bool:
+        """Whether the item still counts: not withdrawn because the trial reader no longer gives it as a criterion."""
+        return self.withdrawn is None
 
     def criterion(self) -> Criterion:
         """The criterion as a trial reader gives it (its own id, so parts of exclusions combine as screening does)."""
@@ -140,7 +146,7 @@ def _whole(draft: DraftedRule, item: GoldItem) -> Condition | None:
 def score(gold: GoldSet, patients: int = PATIENTS, as_of: dt.date = AS_OF) -> GoldScore:
     """Draft every item, compare drafted with labelled rules on generated patients, and count."""
     pairs = []
-    for item in gold.items:
+    for item in (i for i in gold.items if i.measured):
         label = label_rule(item)
         pairs.append((item, label, _whole(draft_criterion(item.criterion(), study=item.study.study()), item)))
     concepts = set().union(*(_concepts(r) for _, label, drafted in pairs for r in (label, drafted)))
