@@ -147,3 +147,31 @@ def test_a_conditional_infection_criterion_passes_those_without_the_infection() 
 def test_what_may_change_a_reading_leaves_it_undecided(text: str, ctype: CriterionType, label: str) -> None:
     whole = never_contradicts(text, ctype, label)
     assert whole is not None and computability_of(whole) != "computable"
+
+
+@pytest.mark.parametrize(
+    ("text", "ctype", "label"),
+    [
+        # NCT02861573 exc-32
+        (
+            "For Cohort D: Has received prior treatment with docetaxel or another chemotherapy agent for metastatic "
+            "prostate cancer",
+            EXC,
+            'all(review("cohort D"), drug(drug.class.chemotherapy, setting=metastatic))',
+        ),
+        # NCT04929028 inc-11
+        (
+            "HIGH-RISK STRATUM: Aspartate aminotransferase (AST) (serum glutamic oxaloacetic transaminase [SGOT]) / "
+            "alanine aminotransferase (ALT) (serum glutamic pyruvic transaminase [SGPT]): =< 2.5 X institutional ULN "
+            "(within 2 weeks before enrollment)",
+            INC,
+            'when(review("high-risk stratum"), all(latest(lab.ast, within=2w) <= 2.5 x ULN, '
+            "latest(lab.alt, within=2w) <= 2.5 x ULN))",
+        ),
+    ],
+)
+def test_a_cohort_or_stratum_scope_is_the_sites_to_confirm(text: str, ctype: CriterionType, label: str) -> None:
+    whole = never_contradicts(text, ctype, label)
+    assert whole is not None
+    scoped = whole.items[0] if ctype is EXC and hasattr(whole, "items") else getattr(whole, "condition", None)
+    assert scoped is not None and "applies to" in getattr(scoped, "reason", "")

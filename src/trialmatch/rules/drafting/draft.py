@@ -22,6 +22,7 @@ from trialmatch.rules.ast import (
     Has,
     Not,
     Quantity,
+    Review,
     Unknown,
     Unless,
     When,
@@ -335,6 +336,13 @@ def _narrowed(sentence: str, spans: list[tuple[int, int]], inside: list[Finding]
     return [replace(only, rule=All(items=(only.rule, narrowing))) if f is only else f for f in inside]
 
 
+def _scoped(rule: Condition, scope: str, exclusion: bool) -> Condition:
+    """A criterion for one cohort, part, phase or stratum: whether the patient is in it is the site's to say.
+    An inclusion applies only there (``when``); an exclusion excludes only there (``all``)."""
+    where = Review(reason=f"applies to {_short(scope)}: confirm the patient is in it")
+    return All(items=(where, rule)) if exclusion else When(condition=where, then=rule)
+
+
 def _relaxed(rule: Condition, relaxing: list[str], exclusion: bool) -> Condition:
     """The rule with what its permissions and exceptions may waive left open: they can turn a failing
     verdict into unknown, never into a pass."""
@@ -350,7 +358,8 @@ def draft_criterion(
     Only requirement sentences are read by the clause families; conditional sentences become ``when``;
     permissions and exceptions relax the rest; rationale, instructions and definitions draft nothing."""
     ctype = ctype or criterion.type
-    text = criterion.text
+    scope = modality.scope(criterion.text)
+    text = modality.masked(criterion.text, [scope[0]]) if scope else criterion.text
     sentences = modality.read(text)
     read = modality.masked(text, [s.span for s in sentences if s.modality != modality.REQUIREMENT])
     found = _with_reviews(read, ctype, _select([f for family in FAMILIES for f in family(read, ctype)]))
@@ -380,11 +389,14 @@ def draft_criterion(
         effective = rule
     if broken := invariants.violations(effective, exclusion):
         rule, parts, effective = _withheld(broken, text), (), _withheld(broken, text)
+    if scope is not None:
+        rule, parts = _scoped(effective, scope[1], exclusion), ()
+        effective = rule
     understood = [f for f in ruled if not f.is_review and not isinstance(f.rule, Unknown)]
     span = (min(f.span[0] for f in understood), max(f.span[1] for f in understood)) if understood else (0, len(text))
     return DraftedRule(
         criterion.id,
-        text,
+        criterion.text,
         rule,
         parts,
         computability_of(effective),

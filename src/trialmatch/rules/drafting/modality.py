@@ -39,6 +39,16 @@ _SPLITS = (
 )
 
 
+_SCOPE = re.compile(
+    r"^\W*(?:(?:for|in)\s+|(?:participants|patients|subjects)\s+(?:in|enrolled\s+in|enrolling\s+in(?:to)?)\s+)?"
+    r"(?P<label>(?:dose[\s-]+(?:escalation|expansion)\s+)?(?:cohorts?|parts?|phases?|arms?|groups?|strat(?:um|a)|"
+    r"steps?|modules?|sub-?stud(?:y|ies)|sub-?protocols?)\b[^:;.]{0,40}?)\s*[:\u2013-]\s+",
+    re.I,
+)
+_CAPS_SCOPE = re.compile(r"^\W*(?P<label>[A-Z][A-Z0-9 ()/-]{3,60}?)\s*:\s+")  # "HIGH-RISK STRATUM: ..."
+_NOT_SCOPE = re.compile(r"(?:note|notes|nb|exceptions?|definitions?|inclusion|exclusion)\b", re.I)
+
+
 @dataclass(frozen=True)
 class Sentence:
     """One sentence of a criterion: where it is and what kind of statement it makes."""
@@ -85,6 +95,15 @@ def classify(sentence: str) -> str:
 def read(text: str) -> list[Sentence]:
     """Every sentence of ``text`` with its modality."""
     return [Sentence(span, classify(text[span[0] : span[1]])) for span in sentence_spans(text)]
+
+
+def scope(text: str) -> tuple[tuple[int, int], str] | None:
+    """A leading cohort, part, phase or stratum label ("For Cohort D:", "HIGH-RISK STRATUM:"): its span and
+    words, or None."""
+    found = _SCOPE.match(text) or _CAPS_SCOPE.match(text)
+    if found is None or _NOT_SCOPE.match(found.group("label")):
+        return None
+    return found.span(), found.group("label")
 
 
 def split_condition(sentence: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
