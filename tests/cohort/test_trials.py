@@ -38,10 +38,13 @@ def test_cli_screen_writes_every_output(tmp_path: Path) -> None:
     assert ran.exit_code == 0, ran.output
     verdicts = pq.read_table(tmp_path / "o/verdicts.parquet")
     assert verdicts.num_rows == 300
-    funnel = (tmp_path / "o/feasibility.csv").read_text(encoding="utf-8").splitlines()
-    assert funnel[0].startswith("trial_id,step,criterion_id") and len(funnel) > 1
+    with (tmp_path / "o/feasibility.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    counts = {r["item"]: int(r["count"]) for r in rows if r["section"] == "headline"}
+    assert counts["patients"] == 300 and counts["eligible"] + counts["possible"] + counts["excluded"] == 300
+    assert {r["trial_id"] for r in rows if r["section"] == "attrition"} == {"NCT02286843"}
     page = (tmp_path / "o/feasibility.html").read_text(encoding="utf-8")
-    assert "NCT02286843" in page and "plotly" in page and "<script src=" not in page
+    assert "NCT02286843" in page and "<svg" in page and "<script" not in page and "src=" not in page
     wrong = runner.invoke(app, ["screen", str(tmp_path / "s"), "--out", str(tmp_path / "o2"), "--as-of", "2020-01-01"])
     assert wrong.exit_code != 0 and "re-ingest" in wrong.output
 
@@ -87,7 +90,7 @@ def test_synth_fhir_ingests_cleanly_and_screens_as_per_patient(tmp_path: Path) -
     ran = runner.invoke(app, ["screen", str(tmp_path / "store"), "--out", str(tmp_path / "cli")])
     assert ran.exit_code == 0, ran.output
     with (tmp_path / "cli/feasibility.csv").open(newline="") as f:
-        steps = list(csv.DictReader(f))
-    excluding = {(s["trial_id"], s["criterion_id"]) for s in steps if int(s["excluded"]) > 0}
+        steps = [s for s in csv.DictReader(f) if s["section"] == "attrition"]
+    excluding = {(s["trial_id"], s["item"]) for s in steps if s["measure"] == "excluded" and int(s["count"]) > 0}
     assert len(excluding) >= 3  # not degenerate: several criteria exclude patients
-    assert all(int(s["remaining_after"]) > 0 for s in steps if s["step"] == "1")
+    assert all(int(s["count"]) > 0 for s in steps if s["position"] == "1" and s["measure"] == "remaining_after")

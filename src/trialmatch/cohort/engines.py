@@ -7,6 +7,8 @@ and write the verdicts and criteria from it, so the statements run are exactly t
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,8 +35,11 @@ class Engine(Protocol):
     def arrow(self, sql: str) -> pa.Table:
         """Run a query and return its rows."""
 
-    def write_parquet(self, sql: str, path: Path, schema: pa.Schema) -> None:
-        """Run a query and write its rows (in ``schema``) as Parquet at ``path``."""
+    def parquet_sink(self, path: Path, schema: pa.Schema) -> AbstractContextManager[Callable[[str], None]]:
+        """A writer of Parquet at ``path`` (in ``schema``): each call runs a query and adds its rows."""
+
+    def drop(self, name: str) -> None:
+        """Forget table ``name``."""
 
     def close(self) -> None:
         """Release the engine."""
@@ -65,12 +70,20 @@ class DuckDBEngine:
         result: pa.Table = self.con.sql(sql).to_arrow_table()
         return result
 
-    def write_parquet(self, sql: str, path: Path, schema: pa.Schema) -> None:
+    @contextmanager
+    def parquet_sink(self, path: Path, schema: pa.Schema) -> Iterator[Callable[[str], None]]:
         """One file, streamed batch by batch through pyarrow (zstd): memory stays bounded, and it is about twice
         as fast as DuckDB's own writer on the long criteria rows."""
         with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-            for batch in self.con.sql(sql).to_arrow_reader(BATCH_ROWS):
-                writer.write_batch(batch.cast(schema))
+
+            def write(sql: str) -> None:
+                for batch in self.con.sql(sql).to_arrow_reader(BATCH_ROWS):
+                    writer.write_batch(batch.cast(schema))
+
+            yield write
+
+    def drop(self, name: str) -> None:
+        self.con.execute(exp.Drop(tables=[rel.named(name)], kind="TABLE", exists=True).sql(dialect="duckdb"))
 
     def close(self) -> None:
         self.con.close()
@@ -99,12 +112,27 @@ class SparkEngine:
         table: pa.Table = self.spark.sql(sql).toArrow()
         return table
 
-    def write_parquet(self, sql: str, path: Path, schema: pa.Schema) -> None:
+    @contextmanager
+    def parquet_sink(self, path: Path, schema: pa.Schema) -> Iterator[Callable[[str], None]]:
         """Spark's own writer: the rows never pass through the driver, and ``path`` is a folder of part files
-        (pyarrow, DuckDB and Spark read it as one table)."""
-        frame = self.spark.sql(sql)
-        columns = [frame[name].cast("string").alias(name) for name in schema.names]
-        frame.select(*columns).write.mode("overwrite").option("compression", "zstd").parquet(str(path))
+        (pyarrow, DuckDB and Spark read it as one table); each query appends its parts. A sink given no query
+        leaves one empty file in ``schema``."""
+        written = False
+
+        def write(sql: str) -> None:
+            nonlocal written
+            frame = self.spark.sql(sql)
+            columns = [frame[name].cast("string").alias(name) for name in schema.names]
+            mode = "append" if written else "overwrite"
+            frame.select(*columns).write.mode(mode).option("compression", "zstd").parquet(str(path))
+            written = True
+
+        yield write
+        if not written:
+            pq.write_table(schema.empty_table(), path)
+
+    def drop(self, name: str) -> None:
+        self.spark.catalog.dropTempView(name)
 
     def close(self) -> None:
         """The session is shared; Spark stops it at exit."""

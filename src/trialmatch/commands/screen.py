@@ -11,6 +11,7 @@ from rich.console import Console
 
 from trialmatch.commands.dates import as_of_date
 from trialmatch.commands.exit_codes import ExitCode
+from trialmatch.commands.progress import progress_bar
 from trialmatch.commands.trial_selection import select
 from trialmatch.engine.answers import SiteAnswers, load_answers
 from trialmatch.engine.outcome import ScreeningOutcome
@@ -136,12 +137,19 @@ def screen(
         raise _fail(str(exc)) from exc
     bound, trial_errors = select(trials or [], library, no_bundled=no_bundled)
     bound = _filter(bound, recruiting_only, country)
-    records, patient_errors, notes = _read_all(patients, concepts)
+    with progress_bar() as bar:
+        bar.add_task("reading patients", total=None)
+        records, patient_errors, notes = _read_all(patients, concepts)
     for message in [*(f"error: {e}" for e in trial_errors), *patient_errors, *notes]:
         typer.echo(message, err=True)
     if not records or not bound:
         raise _fail("no patients to screen" if not records else "no trials to screen against")
-    outcomes = [screen_patient(r, bound, date, site_answers, concepts_version=concepts.version) for r in records]
+    outcomes = []
+    with progress_bar() as bar:
+        task = bar.add_task(f"screening against {len(bound)} trials", total=len(records), unit="patients")
+        for record in records:
+            outcomes.append(screen_patient(record, bound, date, site_answers, concepts_version=concepts.version))
+            bar.advance(task)
     _emit(outcomes, output_format, out)
     unused_answers = _unmatched(site_answers, outcomes)
     for message in unused_answers:
