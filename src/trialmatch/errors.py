@@ -11,6 +11,7 @@ what they expect and let programming errors surface::
     │   └── RuleSyntaxError          with line, column and what was expected
     ├── ConceptError          the concept library is inconsistent, or a rule names an unknown concept
     ├── LibraryError          the user's trial library cannot be read or written
+    │   └── CuratedTrialError        an import would replace a bundled, curated trial without the override
     └── UnitError             a value's unit cannot be converted to its concept's canonical unit
 """
 
@@ -54,6 +55,10 @@ class ConceptError(TrialmatchError):
 
 class LibraryError(TrialmatchError):
     """The user's trial library cannot be read or written."""
+
+
+class CuratedTrialError(LibraryError):
+    """An import would replace a bundled, curated trial, and the caller did not ask for that."""
 
 
 class UnitError(TrialmatchError):

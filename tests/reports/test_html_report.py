@@ -25,8 +25,10 @@ def outcomes_for(paths: list[Path]):  # type: ignore[no-untyped-def]
 
 
 def test_report_pages_escape_text_and_name_files_safely() -> None:
-    assert page_name("pat/../x y") == "pat_.._x_y.html"
-    assert page_names(["index", "a/b", "a_b", "A_B"]) == ["index-2.html", "a_b.html", "a_b-2.html", "A_B-3.html"]
+    assert page_name("pat/../x y") == "pat%2F..%2Fx%20y.html"
+    assert page_name("..") == page_name("..")
+    assert page_name("..").startswith("patient-")
+    assert page_names(["index", "a/b", "a_b", "A_B"]) == ["index-2.html", "a%2Fb.html", "a_b.html", "A_B-2.html"]
     [outcome] = outcomes_for([sorted(EXAMPLES.glob("*.json"))[0]])
     hostile = outcome.model_copy(update={"patient_id": "<script>alert(1)</script>"})
     html = render_patient(hostile)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from trialmatch.errors import LibraryError, RecordError
+from trialmatch.errors import CuratedTrialError, LibraryError, RecordError
 from trialmatch.trials.library import TrialLibrary, bundled_trials, default_library_dir
 from trialmatch.trials.model import Trial
 
@@ -38,13 +38,36 @@ def test_bundled_trials_come_first_and_can_be_left_out(tmp_path: Path) -> None:
     assert [t.trial_id for t in TrialLibrary(tmp_path, include_bundled=False).load_all()] == ["NCT90000002"]
 
 
-def test_import_replaces_bundled_record_of_same_trial(tmp_path: Path) -> None:
+def test_import_replaces_a_bundled_trial_only_with_the_audited_override(tmp_path: Path) -> None:
     page = tmp_path / "page.txt"
     page.write_text("IMPACT-MBC, an updated copy\n\nNCT ID\nNCT01957332\n\nInclusion Criteria:\n- Adults.\n")
     library = TrialLibrary(tmp_path / "lib")
-    library.import_file(page)
+    with pytest.raises(CuratedTrialError, match=r"page\.txt: NCT01957332 is the bundled, curated trial"):
+        library.import_file(page)
+    assert library.stored() == []
+    library.import_file(page, replace_bundled=True, actor="token:test")
     matches = [t for t in library.load_all() if t.trial_id == "NCT01957332"]
     assert len(matches) == 1 and matches[0].counts() == (1, 0)
+    [(_, actor, action, trial_id, detail)] = library.audit.changes()
+    assert (actor, action, trial_id, detail) == ("token:test", "replace-bundled", "NCT01957332", "from page.txt")
+
+
+def test_an_alias_of_a_bundled_trial_is_curated_too(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text("A copy\n\nOther Study ID Numbers\n2000023405\n\nInclusion Criteria:\n- Adults.\n")
+    with pytest.raises(CuratedTrialError, match="curated trial NCT03530696"):
+        TrialLibrary(tmp_path / "lib").import_file(page)
+
+
+def test_imports_are_audited_with_the_local_user(tmp_path: Path) -> None:
+    library = TrialLibrary(tmp_path, include_bundled=False)
+    library.import_file(FIXTURES / "ctgov_list.json")
+    changes = library.audit.changes()
+    assert [(c[2], c[3], c[4]) for c in changes] == [
+        ("import", "NCT90000002", "from ctgov_list.json"),
+        ("import", "NCT90000003", "from ctgov_list.json"),
+    ]
+    assert changes[0][1].startswith(("user:", "uid:"))
 
 
 @pytest.mark.parametrize("key", ["NCT03530696", "nct03530696", "2000023405", "2011-005437-39"])

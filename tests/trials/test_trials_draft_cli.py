@@ -34,7 +34,9 @@ def test_import_draft_writes_a_drafted_rule_file_the_library_binds(tmp_path: Pat
 
 def test_trial_with_curated_rules_is_not_drafted(tmp_path: Path) -> None:
     seed = next(SEEDS.glob("000_*.txt"))
-    code, out, _ = _run("import", seed, "--draft", "--library", tmp_path)
+    code, _, err = _run("import", seed, "--draft", "--library", tmp_path)
+    assert code == 2 and "NCT01565200 is the bundled, curated trial" in err
+    code, out, _ = _run("import", seed, "--draft", "--replace-bundled", "--library", tmp_path)
     assert code == 0
     assert "NCT01565200: curated rules exist" in out
     assert not (library_rules_dir(tmp_path) / "NCT01565200.rules.yaml").exists()

@@ -16,13 +16,12 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from trialmatch import __version__
 from trialmatch.api import problems, service, web
-from trialmatch.api.audit import AuditLog
 from trialmatch.api.middleware import BodyLimit, RequestContext
 from trialmatch.api.problems import Problem, request_id
 from trialmatch.api.security import SessionStore, require_token
 from trialmatch.api.service import Settings
 from trialmatch.engine.answers import SiteAnswers
-from trialmatch.errors import InputError, LibraryError, RuleError
+from trialmatch.errors import CuratedTrialError, InputError, LibraryError, RuleError
 from trialmatch.reports.trials import annotations_for, trial_json
 from trialmatch.rules.catalog import Coverage, TrialRules
 from trialmatch.rules.drafting.library import draft_into_library
@@ -95,25 +94,28 @@ def _upload_name(filename: str | None, media_type: str) -> str:
     return cleaned or default
 
 
-def import_trials(settings: Settings, body: bytes, name: str) -> list[Trial]:
-    """Store the trials in an uploaded record in the server's library; unreadable content is a 422."""
+def import_trials(settings: Settings, body: bytes, name: str, *, replace_bundled: bool, actor: str) -> list[Trial]:
+    """Store the trials in an uploaded record in the server's library; unreadable content is a 422, a curated
+    trial replaced without ``replace_bundled`` a 409."""
     with tempfile.TemporaryDirectory(prefix="trialmatch-trial-") as folder:
         path = Path(folder) / name
         path.write_bytes(body)
         try:
-            return service.library(settings).import_file(path)
+            return service.library(settings).import_file(path, replace_bundled=replace_bundled, actor=actor)
         except InputError as exc:
             raise Problem(422, str(exc).replace(folder + "/", ""), slug="unreadable-trial") from exc
+        except CuratedTrialError as exc:
+            raise Problem(409, str(exc), slug="curated-trial") from exc
         except LibraryError as exc:
             raise Problem(
                 503, "the server cannot write to its trial library; tell the operator", slug="library"
             ) from exc
 
 
-def draft_rules(settings: Settings, trial: Trial) -> str:
+def draft_rules(settings: Settings, trial: Trial, actor: str) -> str:
     """Draft rules for an imported trial into the server's library; says what was done (or why not)."""
     try:
-        return draft_into_library(service.library(settings), trial)
+        return draft_into_library(service.library(settings), trial, actor=actor)
     except (LibraryError, RuleError) as exc:
         raise Problem(
             503, f"{trial.trial_id} was imported, but its rules could not be drafted: {exc}", slug="draft"
@@ -163,17 +165,15 @@ def _api_routes(app: FastAPI) -> None:
         """One trial by id or alias: its record, each criterion's rule, and coverage."""
         return trial_detail(service.bound_trials(request.app.state.settings, [trial_id])[0])
 
-    @app.post(
-        "/trials",
-        tags=["trials"],
-        status_code=201,
-        dependencies=[Depends(require_token)],
-        openapi_extra={"requestBody": _TRIAL_BODY},
-    )
+    @app.post("/trials", tags=["trials"], status_code=201, openapi_extra={"requestBody": _TRIAL_BODY})
     async def post_trial(
         request: Request,
+        token: Token,
         filename: Annotated[str | None, Query(description="Name to keep the record under")] = None,
         draft: Annotated[bool, Query(description="Draft rules for trials nobody has curated")] = False,
+        replace_bundled: Annotated[
+            bool, Query(description="Let the record replace a bundled, curated trial (audited)")
+        ] = False,
     ) -> dict[str, Any]:
         """Import a ClinicalTrials.gov v2 JSON study or a trial page's text into the library (and draft rules)."""
         media_type = _media_type(request)
@@ -182,11 +182,12 @@ def _api_routes(app: FastAPI) -> None:
                 415, "send application/json (CT.gov v2 study) or text/plain (trial page text)", slug="media-type"
             )
         settings = request.app.state.settings
-        trials = import_trials(settings, await request.body(), _upload_name(filename, media_type))
+        body, name = await request.body(), _upload_name(filename, media_type)
+        trials = import_trials(settings, body, name, replace_bundled=replace_bundled, actor=token)
         imported = [{"trial_id": t.trial_id, "inclusion": t.counts()[0], "exclusion": t.counts()[1]} for t in trials]
         if not draft:
             return {"imported": imported}
-        return {"imported": imported, "drafted": [draft_rules(settings, t) for t in trials]}
+        return {"imported": imported, "drafted": [draft_rules(settings, t, token) for t in trials]}
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_token)])
     def openapi(request: Request) -> dict[str, Any]:
@@ -209,7 +210,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.audit = AuditLog(settings.audit_db)
+    app.state.audit = service.library(settings).audit
     app.state.sessions = SessionStore()
     problems.install(app)
     _api_routes(app)

@@ -12,12 +12,13 @@ import logging
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from trialmatch.api.audit import AuditLog
 from trialmatch.api.problems import Problem
+from trialmatch.audit import AuditLog
 from trialmatch.engine.answers import SiteAnswers, answers_from
 from trialmatch.engine.outcome import ScreeningOutcome
 from trialmatch.engine.ranking import select_trials
@@ -102,9 +103,14 @@ def split_envelope(body: bytes) -> tuple[bytes, SiteAnswers]:
     return json.dumps(data["bundle"]).encode(), parse_answers(data.get("answers", []))
 
 
+@cache
+def _audit_log(path: Path) -> AuditLog:
+    return AuditLog(path)
+
+
 def library(settings: Settings) -> TrialLibrary:
-    """The server's trial library, with the bundled trials."""
-    return TrialLibrary(settings.library_root)
+    """The server's trial library, with the bundled trials; its changes go to the server's audit log."""
+    return TrialLibrary(settings.library_root, audit=_audit_log(settings.audit_db))
 
 
 def find_trial(settings: Settings, trial_id: str) -> Trial:

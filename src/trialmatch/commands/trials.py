@@ -64,13 +64,17 @@ def import_(
     draft: Annotated[
         bool, typer.Option("--draft", help="Draft rules for each trial that has no curated rule file.")
     ] = False,
+    replace_bundled: Annotated[
+        bool,
+        typer.Option("--replace-bundled", help="Let an import replace a bundled, curated trial (audited)."),
+    ] = False,
 ) -> None:
     """Add each file's trial(s) to the library; one line per file (and per trial drafted with --draft)."""
     lib = TrialLibrary(library)
     used = rejected = 0
     for path in files:
         try:
-            trials = lib.import_file(path)
+            trials = lib.import_file(path, replace_bundled=replace_bundled)
         except (InputError, LibraryError) as exc:
             _error(exc)
             rejected += 1

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader
 
 from trialmatch.engine.outcome import ScreeningOutcome
+from trialmatch.identifiers import file_stem, problem
 
 _env = Environment(
     loader=PackageLoader("trialmatch.reports", "templates"),
@@ -19,8 +20,10 @@ _env = Environment(
 
 
 def page_name(patient_id: str) -> str:
-    """A safe file name for a patient's page (ids may contain characters file systems refuse)."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", patient_id) + ".html"
+    """A file name for a patient's page by the identifier policy (an id it refuses gets a hash of itself)."""
+    if problem(patient_id) is not None:
+        return "patient-" + hashlib.sha256(patient_id.encode("utf-8", "surrogatepass")).hexdigest()[:16] + ".html"
+    return file_stem(patient_id) + ".html"
 
 
 def page_names(patient_ids: Sequence[str]) -> list[str]:

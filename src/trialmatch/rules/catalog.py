@@ -12,6 +12,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from trialmatch.identifiers import file_stem, problem, within
 from trialmatch.rules.ast import Condition
 from trialmatch.rules.rulefile import CriterionRules, RuleFile, load_rule_file
 from trialmatch.terminology.concepts import default_library
@@ -30,6 +31,11 @@ def library_rules_dir(library_root: Path) -> Path:
     return library_root / "rules"
 
 
+def rule_file_name(identifier: str) -> str:
+    """The rule file name for a trial id or alias (encoded by the identifier policy: never a path)."""
+    return f"{file_stem(identifier)}{RULE_SUFFIX}"
+
+
 @cache
 def _load_cached(path: Path, mtime: float) -> RuleFile:
     return load_rule_file(path, concepts=default_library().ids())
@@ -44,13 +50,15 @@ def find_rule_file(trial: Trial, search: Iterable[Path] = ()) -> Path | None:
     """The rule file for a trial: first in the user's folders (``search``), then the bundled ones.
 
     A user's file wins so that a site can override a bundled trial's rules. The file is named after the trial's
-    canonical id or any of its aliases.
+    canonical id or any of its aliases; a name the identifier policy refuses names no file, and a file that
+    resolves outside its folder (a link pointing elsewhere) is not read.
     """
+    names = [n for n in (trial.trial_id, *trial.aliases) if problem(n) is None]
     for folder in [*search, bundled_rules_dir()]:
-        for name in (trial.trial_id, *trial.aliases):
-            candidate = folder / f"{name}{RULE_SUFFIX}"
+        for name in names:
+            candidate = folder / rule_file_name(name)
             if candidate.is_file():
-                return candidate
+                return within(folder, candidate.name)
     return None
 
 

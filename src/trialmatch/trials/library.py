@@ -4,12 +4,16 @@ Layout of a library directory::
 
     trials/<trial_id>.json            the Trial as read (JSON of the model)
     sources/<trial_id>/<file name>    a copy of the file it was read from, to trace criteria to their document
+    audit.sqlite3                     who imported or replaced which trial, and when (``trialmatch.audit``)
+
+File names come from ids through :mod:`trialmatch.identifiers` (encoded, and resolved inside the library).
+A bundled trial is curated: an import with its id or one of its aliases is refused unless the caller passes
+``replace_bundled``, and the replacement is recorded in the audit log.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from functools import cache
 from importlib.resources import files
@@ -18,7 +22,9 @@ from pathlib import Path
 import platformdirs
 from pydantic import ValidationError
 
-from trialmatch.errors import LibraryError
+from trialmatch.audit import AuditLog, local_actor
+from trialmatch.errors import CuratedTrialError, LibraryError
+from trialmatch.identifiers import check, file_stem, shown, within
 from trialmatch.trials.aliases import fold_id
 from trialmatch.trials.model import Trial
 from trialmatch.trials.sources import read_trial_text, read_trials
@@ -48,53 +54,96 @@ def bundled_trials() -> list[Trial]:
     return list(_bundled())
 
 
-def _safe_name(trial_id: str) -> str:
-    """A file name for a trial id (ids may hold ``/`` or ``#``)."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", trial_id)
+@cache
+def _bundled_ids() -> dict[str, str]:
+    """Every folded id and alias of a bundled trial, to the trial's id."""
+    return {fold_id(name): t.trial_id for t in _bundled() for name in (t.trial_id, *t.aliases)}
+
+
+def _curated_id(trial: Trial) -> str | None:
+    """The bundled trial that ``trial`` would replace (same id or alias), if any."""
+    bundled = _bundled_ids()
+    return next((bundled[fold_id(n)] for n in (trial.trial_id, *trial.aliases) if fold_id(n) in bundled), None)
+
+
+def audit_path(root: Path) -> Path:
+    """The library's audit database (the service may be told to use another)."""
+    return root / "audit.sqlite3"
 
 
 class TrialLibrary:
     """Imported trials in a directory, with the bundled trials unless ``include_bundled`` is false."""
 
-    def __init__(self, root: Path | None = None, *, include_bundled: bool = True) -> None:
+    def __init__(
+        self, root: Path | None = None, *, include_bundled: bool = True, audit: AuditLog | None = None
+    ) -> None:
         self.root = root if root is not None else default_library_dir()
         self.include_bundled = include_bundled
         self._loaded: list[Trial] | None = None  # load_all's answer until a record is written
+        self._audit = audit
+
+    @property
+    def audit(self) -> AuditLog:
+        """The audit log library changes go to (opened when first needed)."""
+        if self._audit is None:
+            try:
+                self._audit = AuditLog(audit_path(self.root))
+            except (OSError, ValueError) as exc:
+                raise LibraryError(f"cannot open the library's audit log: {type(exc).__name__}") from exc
+        return self._audit
 
     @property
     def _trials_dir(self) -> Path:
         return self.root / "trials"
 
-    def import_file(self, path: Path) -> list[Trial]:
-        """Read ``path`` and store each trial in it (replacing an earlier import of the same id)."""
+    def import_file(self, path: Path, *, replace_bundled: bool = False, actor: str | None = None) -> list[Trial]:
+        """Read ``path`` and store each trial in it (replacing an earlier import of the same id).
+
+        Every trial is checked before any is written, so a refused file changes nothing. A trial that is
+        bundled (by id or alias) is refused unless ``replace_bundled``; each import goes to the audit log."""
         trials = read_trials(path)
         for trial in trials:
+            for name in (trial.trial_id, *trial.aliases):
+                check(name, f"{path.name}: trial id or alias")
+            curated = _curated_id(trial)
+            if curated is not None and not replace_bundled:
+                raise CuratedTrialError(
+                    f"{path.name}: {trial.trial_id} is the bundled, curated trial {curated}; replacing it needs the "
+                    "explicit override (--replace-bundled, or replace_bundled=true in the API), which the audit "
+                    "log records"
+                )
+        for trial in trials:
             self._store(trial, path)
+            action = "import" if _curated_id(trial) is None else "replace-bundled"
+            self.audit.record_change(action, trial.trial_id, f"from {path.name}", actor=actor or local_actor())
         return trials
 
     def _store(self, trial: Trial, source: Path) -> None:
         """Write the record and a copy of its source; the record then names the copy, not the user's path."""
-        copy_dir = self.root / "sources" / _safe_name(trial.trial_id)
         try:
+            copy_dir = within(self.root, "sources", file_stem(trial.trial_id))
+            copy = within(copy_dir, source.name)
             if copy_dir.exists():
                 shutil.rmtree(copy_dir)
             copy_dir.mkdir(parents=True)
-            shutil.copyfile(source, copy_dir / source.name)
+            shutil.copyfile(source, copy)
         except OSError as exc:
-            raise LibraryError(f"cannot write trial {trial.trial_id} to library {self.root}: {exc}") from exc
+            raise LibraryError(f"cannot write trial {trial.trial_id} to the library: {exc.strerror}") from exc
         self.update(trial)
 
     def update(self, trial: Trial) -> None:
-        """Rewrite an imported trial's record (for example with limits read from its criteria)."""
+        """Rewrite an imported trial's record (for example with limits read from its criteria), atomically."""
         file_name = Path(trial.source.file).name if trial.source.file else None
         trial = trial.model_copy(update={"source": trial.source.model_copy(update={"file": file_name})})
         try:
             self._trials_dir.mkdir(parents=True, exist_ok=True)
-            record = self._trials_dir / f"{_safe_name(trial.trial_id)}.json"
-            record.write_text(trial.model_dump_json(indent=2), encoding="utf-8")
+            record = within(self._trials_dir, f"{file_stem(trial.trial_id)}.json")
+            partial = record.with_name(record.name + ".partial")
+            partial.write_text(trial.model_dump_json(indent=2), encoding="utf-8")
+            partial.replace(record)
             self._loaded = None
         except OSError as exc:
-            raise LibraryError(f"cannot write trial {trial.trial_id} to library {self.root}: {exc}") from exc
+            raise LibraryError(f"cannot write trial {trial.trial_id} to the library: {exc.strerror}") from exc
 
     def stored(self) -> list[Trial]:
         """Trials imported into this library, by id."""
@@ -106,7 +155,7 @@ class TrialLibrary:
         try:
             return Trial.model_validate_json(path.read_text(encoding="utf-8"))
         except (OSError, ValidationError) as exc:
-            raise LibraryError(f"{path}: library record unreadable; re-import its source file") from exc
+            raise LibraryError(f"{path.name}: library record unreadable; re-import its source file") from exc
 
     def load_all(self) -> list[Trial]:
         """Bundled trials (unless excluded), then imported ones; an import replaces a bundled record.
@@ -130,4 +179,4 @@ class TrialLibrary:
         for trial in trials:
             if wanted in {fold_id(alias) for alias in trial.aliases}:
                 return trial
-        raise LibraryError(f"no trial with id or alias {id_or_alias!r} in library {self.root}")
+        raise LibraryError(f"no trial with id or alias {shown(id_or_alias)!r} in the library")

@@ -1,5 +1,7 @@
-"""The audit log of screenings: who screened which (hashed) patient, when, as of which date, with which rules,
-and what each trial's verdict was. SQLite (stdlib), append-only: triggers reject UPDATE and DELETE.
+"""The audit log: who screened which (hashed) patient, when, as of which date, with which rules, and what each
+trial's verdict was; and who changed the trial library (imports, replaced records, drafted rules) and when.
+SQLite (stdlib), append-only: triggers reject UPDATE and DELETE. The command line and the service write to
+the same kind of file (by default ``audit.sqlite3`` in the library).
 
 Patient ids are never stored: each is replaced by a keyed hash (HMAC-SHA256 with a secret salt kept in a
 file beside the database, readable by its owner only), so screenings of one patient can be linked without
@@ -9,6 +11,7 @@ the log revealing who the patient is.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import hashlib
 import hmac
 import os
@@ -38,6 +41,18 @@ CREATE TRIGGER IF NOT EXISTS screenings_no_update BEFORE UPDATE ON screenings
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS screenings_no_delete BEFORE DELETE ON screenings
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS library_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    trial_id TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS library_changes_no_update BEFORE UPDATE ON library_changes
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS library_changes_no_delete BEFORE DELETE ON library_changes
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
 _INSERT = """
@@ -45,6 +60,21 @@ INSERT INTO screenings (at, request_id, actor, as_of, patient_hash, trial_id, ru
                         engine_version, concepts_version)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
+
+
+_INSERT_CHANGE = "INSERT INTO library_changes (at, actor, action, trial_id, detail) VALUES (?, ?, ?, ?, ?)"
+
+
+def local_actor() -> str:
+    """Who runs a command: the operating-system account (the service names the token instead)."""
+    try:
+        return "user:" + getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid:{os.getuid()}"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _load_salt(path: Path) -> bytes:
@@ -75,7 +105,7 @@ class AuditLog:
 
     def record(self, outcomes: Iterable[ScreeningOutcome], *, actor: str, request_id: str) -> None:
         """One row per patient and trial screened."""
-        at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        at = _now()
         rows = [
             (
                 at,
@@ -94,3 +124,15 @@ class AuditLog:
         ]
         with closing(self._connect()) as connection, connection:
             connection.executemany(_INSERT, rows)
+
+    def record_change(self, action: str, trial_id: str, detail: str, *, actor: str) -> None:
+        """One change to the trial library: ``import``, ``replace-bundled`` or ``draft-rules``, with what changed."""
+        with closing(self._connect()) as connection, connection:
+            connection.execute(_INSERT_CHANGE, (_now(), actor, action, trial_id, detail))
+
+    def changes(self) -> list[tuple[str, str, str, str, str]]:
+        """Every library change recorded: (at, actor, action, trial id, detail), oldest first."""
+        with closing(self._connect()) as connection:
+            query = "SELECT at, actor, action, trial_id, detail FROM library_changes ORDER BY id"
+            rows: list[tuple[str, str, str, str, str]] = connection.execute(query).fetchall()
+            return rows
