@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -94,12 +95,13 @@ class SparkEngine:
 
     dialect = "spark"
 
-    def __init__(self, store: Path, session: Any = None, master: str | None = None) -> None:
+    def __init__(self, store: Path, session: Any = None, master: str | None = None, *, verbose: bool = False) -> None:
         try:
             from pyspark.sql import SparkSession
         except ImportError as exc:
             raise InputError("the Spark engine needs the 'spark' extra: pip install 'trialmatch[spark]'") from exc
-        self.spark = session or _session(SparkSession.builder, master or os.environ.get("SPARK_MASTER", LOCAL))
+        master = master or os.environ.get("SPARK_MASTER", LOCAL)
+        self.spark = session or _session(SparkSession.builder, master, verbose)
         for name in TABLES:
             self.spark.read.parquet(str(table_path(store, name))).createOrReplaceTempView(name)
 
@@ -141,21 +143,31 @@ class SparkEngine:
 LOCAL = "local[*]"
 
 
-def _session(builder: Any, master: str) -> Any:
+def _session(builder: Any, master: str, verbose: bool) -> Any:
     """A Spark session on ``master``. In local mode (the default) the driver does the work: it gets a larger
     heap (a wide query over several trials is a large plan) and few shuffle partitions (Spark's default 200
-    suit a cluster, not one machine)."""
+    suit a cluster, not one machine). Unless ``verbose``, Spark logs errors only and draws no stage progress
+    bars (the JVM reads the quiet logging configuration as it starts)."""
     builder = builder.master(master).appName("trialmatch-cohort")
     if master.startswith("local"):
         cores = os.cpu_count() or 2
         builder = builder.config("spark.driver.memory", "3g").config("spark.sql.shuffle.partitions", str(2 * cores))
-    return builder.getOrCreate()
+    if not verbose:
+        quiet = files("trialmatch").joinpath("data/spark/log4j2-quiet.properties")
+        builder = builder.config("spark.ui.showConsoleProgress", "false").config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{quiet}"
+        )
+    session = builder.getOrCreate()
+    if not verbose:
+        session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
-def open_engine(kind: str, store: Path, master: str | None = None) -> Engine:
-    """The engine called ``kind`` over ``store`` (Spark on ``master``, else $SPARK_MASTER, else local mode)."""
+def open_engine(kind: str, store: Path, master: str | None = None, *, verbose: bool = False) -> Engine:
+    """The engine called ``kind`` over ``store`` (Spark on ``master``, else $SPARK_MASTER, else local mode;
+    quiet unless ``verbose``)."""
     if kind == "duckdb":
         return DuckDBEngine(store)
     if kind == "spark":
-        return SparkEngine(store, master=master)
+        return SparkEngine(store, master=master, verbose=verbose)
     raise InputError(f"unknown engine '{kind}' (duckdb or spark)")

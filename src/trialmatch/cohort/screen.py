@@ -99,10 +99,11 @@ def screen_store(
     as_of: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
     batch_criteria: int = MAX_BATCH_CRITERIA,
+    verbose: bool = False,
 ) -> ScreenResult:
     """Run every trial over the store in batches of at most ``batch_criteria`` top-level criteria; write
     verdicts.parquet and criteria.parquet into ``out`` and summarise each trial's feasibility.
-    ``progress(done, batches)`` is called after each batch."""
+    ``progress(done, batches)`` is called after each batch; ``verbose`` lets Spark log as it does by default."""
     clock = time.perf_counter()
     manifest = read_manifest(store)
     queries = _compile(manifest, store, trials, engine, as_of, batch_criteria)
@@ -111,7 +112,7 @@ def screen_store(
     for name in OUTPUTS:  # an earlier run's files must not sit beside a failed run's
         _remove(out / name)
     result = ScreenResult(manifest)
-    runner = open_engine(engine, store)
+    runner = open_engine(engine, store, verbose=verbose)
 
     def lap(stage: str) -> None:
         nonlocal clock

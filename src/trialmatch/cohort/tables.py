@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from functools import cache
 
 import pyarrow as pa
 
@@ -101,6 +102,18 @@ MEASURED_KINDS = frozenset({"lab", "vital", "score", "observation", "marker", "i
 def latest_column(concept: str, part: str) -> str:
     """The column holding one part of a concept's latest reading."""
     return derived_column(("latest", concept), part)
+
+
+@cache
+def call_columns(call: Call) -> tuple[tuple[str, str], ...]:
+    """Each stored part of a derived call with its column name (named once per process, not once per row)."""
+    return tuple((part, derived_column(call, part)) for part, _ in derived_parts(call))
+
+
+@cache
+def latest_columns(concept: str) -> tuple[tuple[str, str], ...]:
+    """Each part of a concept's latest reading with its column name."""
+    return tuple((part, latest_column(concept, part)) for part, _ in LATEST_PARTS)
 
 
 def derived_parts(call: Call) -> tuple[tuple[str, pa.DataType], ...]:

@@ -64,12 +64,12 @@ def ingest(
     day = _date(as_of) or dt.date.today()
     calls = _calls(trials, library, no_bundled)
     with progress_bar() as progress:
-        task = progress.add_task("ingesting", total=None, unit="shards")
+        task = progress.add_task("ingesting", total=None, unit="patients")
 
-        def shard_done(done: int, shards: int) -> None:
-            progress.update(task, completed=done, total=shards)
+        def stored(patients: int, facts: int, total: int | None) -> None:
+            progress.update(task, completed=patients, total=total, description=f"ingesting ({facts:,} facts read)")
 
-        manifest = run_ingest(inputs, out, day, calls, workers=workers, progress=shard_done)
+        manifest = run_ingest(inputs, out, day, calls, workers=workers, progress=stored)
     typer.echo(
         f"{manifest.patients_read} patients read, {manifest.patients_stored} stored, "
         f"{manifest.patients_rejected} rejected; {manifest.records_rejected} records rejected (rejects.csv)"
@@ -87,6 +87,7 @@ def screen(
     no_bundled: NoBundledOption = False,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Must equal the store's as-of date.")] = None,
     engine: Annotated[str, typer.Option("--engine", help="duckdb or spark.")] = "duckdb",
+    verbose: Annotated[bool, typer.Option("--verbose", help="Let Spark log and draw its stage bars.")] = False,
 ) -> None:
     """Screen every patient of the store: criteria.parquet, verdicts.parquet, feasibility.csv and .html.
 
@@ -111,6 +112,7 @@ def screen(
                 engine=engine,
                 as_of=_date(as_of),
                 progress=lambda done, batches: bar.update(task, completed=done, total=batches),
+                verbose=verbose,
             )
     except TrialmatchError as exc:
         typer.echo(str(exc), err=True)
@@ -131,7 +133,9 @@ def synth(
     out: Annotated[Path, typer.Option("--out", help="The facts store folder to write.")],
     patients: Annotated[int, typer.Option("--patients", help="How many patients.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same cohort).")] = 0,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="The store's date YYYY-MM-DD.")] = "2025-01-15",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The store's date YYYY-MM-DD (default: today, as ingest).")
+    ] = None,
     fhir: Annotated[bool, typer.Option("--fhir", help="Also write the patients as FHIR NDJSON in OUT/fhir.")] = False,
     trials: TrialsOption = None,
     library: LibraryOption = None,

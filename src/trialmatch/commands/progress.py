@@ -29,7 +29,9 @@ class RateColumn(ProgressColumn):
 
 
 def progress_bar() -> Progress:
-    """A transient progress display on stderr: description, bar, done of total, rate, elapsed, time left."""
+    """A transient progress display on stderr: description, bar, done of total, rate, elapsed, time left; off
+    when stderr is not a terminal (Rich would still print blank lines there)."""
+    console = Console(stderr=True)
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -37,6 +39,7 @@ def progress_bar() -> Progress:
         RateColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,
     )

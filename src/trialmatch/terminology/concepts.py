@@ -136,6 +136,10 @@ class ConceptLibrary:
                     self._prefixes.append((entry, concept.id))
                 else:
                     self._exact.setdefault((entry.system, entry.code), []).append(concept.id)
+        self._ids = frozenset(self._concepts)
+        # Answers per (system, code): a cohort ingest meets the same few hundred codes millions of times.
+        self._by_code: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._hints: dict[tuple[str, str], str | None] = {}
 
     @classmethod
     def load(cls, paths: Sequence[Path] | None = None) -> ConceptLibrary:
@@ -158,7 +162,7 @@ class ConceptLibrary:
 
     def ids(self) -> frozenset[str]:
         """Every concept id."""
-        return frozenset(self._concepts)
+        return self._ids
 
     def get(self, concept_id: str) -> Concept:
         """The concept called ``concept_id``; an unknown id raises ConceptError with a suggestion."""
@@ -184,10 +188,14 @@ class ConceptLibrary:
 
     def concepts_for_code(self, system: str, code: str) -> tuple[str, ...]:
         """The most specific concepts a record's code belongs to (exact and prefix entries); empty if none."""
-        code = _normalize_code(system, code)
-        found = set(self._exact.get((system, code), ()))
-        found.update(cid for entry, cid in self._prefixes if entry.matches(system, code))
-        return tuple(sorted(c for c in found if not any(c in self._ancestors[o] for o in found)))
+        known = self._by_code.get((system, code))
+        if known is None:
+            normal = _normalize_code(system, code)
+            found = set(self._exact.get((system, normal), ()))
+            found.update(cid for entry, cid in self._prefixes if entry.matches(system, normal))
+            known = tuple(sorted(c for c in found if not any(c in self._ancestors[o] for o in found)))
+            self._by_code[(system, code)] = known
+        return known
 
     def answer_category(self, concept_id: str, system: str, code: str) -> str | None:
         """The normalized category of a coded result for a concept (``positive``, ``stable`` ...), or None."""
@@ -196,9 +204,11 @@ class ConceptLibrary:
 
     def unit_hint(self, system: str, code: str) -> str | None:
         """The unit a site's local map gives for a code's values, for records that omit it."""
-        code = _normalize_code(system, code)
-        entries = (e for c in self._concepts.values() for e in c.codes if e.unit_hint and e.matches(system, code))
-        return next((e.unit_hint for e in entries), None)
+        if (system, code) not in self._hints:
+            normal = _normalize_code(system, code)
+            entries = (e for c in self._concepts.values() for e in c.codes if e.unit_hint and e.matches(system, normal))
+            self._hints[(system, code)] = next((e.unit_hint for e in entries), None)
+        return self._hints[(system, code)]
 
     def with_local_map(self, path: Path) -> ConceptLibrary:
         """A copy that also maps a site's local codes, read from a CSV (see ``docs/concepts.md``)."""
