@@ -13,7 +13,9 @@ import csv
 import difflib
 import functools
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +24,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from trialmatch.errors import ConceptError, UnitError
+from trialmatch.terminology.drug_names import DrugName, DrugNameReader
+from trialmatch.terminology.pack import TerminologyPack, load_bundled
 from trialmatch.yaml_loader import FAST_LOADER
 
 LOINC = "http://loinc.org"
@@ -30,7 +34,9 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 DICOM = "http://dicom.nema.org/resources/ontology/DCM"
 ATC = "http://www.whocc.no/atc"
-STANDARD_SYSTEMS = frozenset({LOINC, SNOMED, RXNORM, ICD10CM, DICOM, ATC})
+MCODE_REQUESTED = "http://hl7.org/fhir/us/mcode/CodeSystem/snomed-requested-cs"
+"""mCODE's codes requested from SNOMED CT before release (e.g. USCRS-33529 radiotherapy course of treatment)."""
+STANDARD_SYSTEMS = frozenset({LOINC, SNOMED, RXNORM, ICD10CM, DICOM, ATC, MCODE_REQUESTED})
 
 Kind = Literal[
     "lab",
@@ -53,20 +59,30 @@ class _Frozen(BaseModel):
 
 
 class Code(_Frozen):
-    """A code in a concept's value set; ``prefix`` makes it match every code starting with it (ICD-10-CM)."""
+    """A code of a concept; ``descendants`` adds every code below it in the system's hierarchy (ICD-10-CM),
+    which the terminology pack expands (``scripts/build_terminology.py``)."""
 
     system: str
     code: str = Field(min_length=1)
     display: str | None = None
     status: CodeStatus = "unverified"
-    prefix: bool = False
+    descendants: bool = False
     unit_hint: str | None = Field(default=None, description="Unit of a local code's values when records omit it")
 
-    def matches(self, system: str, code: str) -> bool:
-        """Whether a record's (system, code) falls in this entry."""
-        if system != self.system:
-            return False
-        return code.startswith(self.code) if self.prefix else code == self.code
+
+class ValueSetBinding(_Frozen):
+    """Members of a published value set (by name and version) that mean the concept.
+
+    ``system`` keeps one code system's members; ``display``/``exclude`` (case-insensitive regular expressions
+    on the member's display) narrow a broad set where no is-a hierarchy can be shipped: the secondary-cancer
+    set's members that name the brain are brain metastases.
+    """
+
+    name: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    system: str | None = None
+    display: str | None = None
+    exclude: str | None = None
 
 
 class Answer(_Frozen):
@@ -92,6 +108,9 @@ class Concept(_Frozen):
     broader: tuple[str, ...] = ()
     note: str | None = None
     codes: tuple[Code, ...] = ()
+    value_sets: tuple[ValueSetBinding, ...] = ()
+    names: tuple[str, ...] = Field(default=(), description="Drugs: ingredient and brand names, read whole-word")
+    systemic_only: bool = Field(default=False, description="Drugs: products in a local dose form do not count")
     answers: tuple[Answer, ...] = ()
 
     @model_validator(mode="after")
@@ -103,6 +122,31 @@ class Concept(_Frozen):
         if self.plausible and self.plausible[0] > self.plausible[1]:
             raise ValueError("plausible range low is above high")
         return self
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What a coding was recognised as, and how.
+
+    ``recognised_by`` is ``code`` (listed in the concept library), ``local_map``, ``value_set:<name>``,
+    ``hierarchy:<system>``, ``rxnorm`` (an RxNorm product whose ingredient is classified) or ``name`` (an
+    ingredient named in the display text); None when nothing was recognised. ``via`` says exactly which value
+    set and version, which ancestor code or which ingredient.
+    """
+
+    concepts: tuple[str, ...] = ()
+    recognised_by: str | None = None
+    via: tuple[str, ...] = ()
+
+
+def recognised_by(via: str) -> str:
+    """The kind of a pack derivation: ``value_set:<name>|<version>`` -> ``value_set:<name>``, and so on."""
+    kind, _, rest = via.partition(":")
+    if kind == "value_set":
+        return f"value_set:{rest.rpartition('|')[0]}"
+    if kind == "hierarchy":
+        return f"hierarchy:{rest.rpartition(':')[0]}"
+    return kind
 
 
 def _normalize_code(system: str, code: str) -> str:
@@ -124,21 +168,22 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
 class ConceptLibrary:
     """Concepts by id, a code index, and the broader-than hierarchy; build with :meth:`load`."""
 
-    def __init__(self, concepts: Mapping[str, Concept], version: str) -> None:
+    def __init__(self, concepts: Mapping[str, Concept], version: str, pack: TerminologyPack | None = None) -> None:
         self._concepts = dict(concepts)
+        self.pack = pack
         self.version = version
+        self._names = DrugNameReader(
+            DrugName(name, c.id, c.systemic_only) for c in self._concepts.values() for name in c.names
+        )
         self._ancestors = _ancestor_closure(self._concepts)
-        self._exact: dict[tuple[str, str], list[str]] = {}
-        self._prefixes: list[tuple[Code, str]] = []
+        self._exact: dict[tuple[str, str], list[tuple[str, bool]]] = {}
         for concept in self._concepts.values():
             for entry in concept.codes:
-                if entry.prefix:
-                    self._prefixes.append((entry, concept.id))
-                else:
-                    self._exact.setdefault((entry.system, entry.code), []).append(concept.id)
+                key = (entry.system, entry.code)
+                self._exact.setdefault(key, []).append((concept.id, entry.status == "local"))
         self._ids = frozenset(self._concepts)
-        # Answers per (system, code): a cohort ingest meets the same few hundred codes millions of times.
-        self._by_code: dict[tuple[str, str], tuple[str, ...]] = {}
+        # Answers per coding: a cohort ingest meets the same few hundred codings millions of times.
+        self._recognised: dict[tuple[str, str, str | None, bool], Recognition] = {}
         self._hints: dict[tuple[str, str], str | None] = {}
 
     @classmethod
@@ -187,15 +232,49 @@ class ConceptLibrary:
         return concept_id == ancestor_id or ancestor_id in self.ancestors(concept_id)
 
     def concepts_for_code(self, system: str, code: str) -> tuple[str, ...]:
-        """The most specific concepts a record's code belongs to (exact and prefix entries); empty if none."""
-        known = self._by_code.get((system, code))
+        """The most specific concepts a record's code belongs to (library codes and the pack); empty if none."""
+        return self.recognise(system, code).concepts
+
+    def recognise(self, system: str, code: str, display: str | None = None, *, by_name: bool = False) -> Recognition:
+        """What a coding means: the library's own codes and the pack's derivations, most specific concepts
+        first; with ``by_name``, a drug coding nobody knows is read for ingredient names in its display."""
+        key = (system, code, display if by_name else None, by_name)
+        known = self._recognised.get(key)
         if known is None:
-            normal = _normalize_code(system, code)
-            found = set(self._exact.get((system, normal), ()))
-            found.update(cid for entry, cid in self._prefixes if entry.matches(system, normal))
-            known = tuple(sorted(c for c in found if not any(c in self._ancestors[o] for o in found)))
-            self._by_code[(system, code)] = known
+            known = self._recognised[key] = self._recognise(system, code, display, by_name)
         return known
+
+    def _recognise(self, system: str, code: str, display: str | None, by_name: bool) -> Recognition:
+        code = _normalize_code(system, code)
+        listed = self._exact.get((system, code), [])
+        entry = self.pack.get(system, code) if self.pack is not None else None
+        derived = [(c, via) for c, via in entry.concepts if c in self._concepts] if entry else []
+        found = {c for c, _ in listed} | {c for c, _ in derived}
+        if found:
+            how = ("local_map" if any(local for _, local in listed) else "code") if listed else None
+            vias = tuple(dict.fromkeys(via for _, via in derived))
+            return Recognition(self._most_specific(found), how or recognised_by(vias[0]), vias)
+        if by_name:
+            named = self._names.ingredients(display)
+            if named:
+                return Recognition(self._most_specific(set(named)), "name", tuple(f"name:{c}" for c in named))
+        return Recognition()
+
+    def display_of(self, system: str, code: str) -> str | None:
+        """A code's display as the library or the pack knows it."""
+        code = _normalize_code(system, code)
+        entry = self.pack.get(system, code) if self.pack is not None else None
+        if entry is not None:
+            return entry.display
+        listed = (e for c in self._concepts.values() for e in c.codes if (e.system, e.code) == (system, code))
+        return next((e.display for e in listed), None)
+
+    def ingredients_named(self, text: str | None) -> tuple[str, ...]:
+        """The ingredient concepts a product name or display names (whole words, ingredient and brand names)."""
+        return self._names.ingredients(text)
+
+    def _most_specific(self, found: set[str]) -> tuple[str, ...]:
+        return tuple(sorted(c for c in found if not any(c in self._ancestors[o] for o in found)))
 
     def answer_category(self, concept_id: str, system: str, code: str) -> str | None:
         """The normalized category of a coded result for a concept (``positive``, ``stable`` ...), or None."""
@@ -206,7 +285,12 @@ class ConceptLibrary:
         """The unit a site's local map gives for a code's values, for records that omit it."""
         if (system, code) not in self._hints:
             normal = _normalize_code(system, code)
-            entries = (e for c in self._concepts.values() for e in c.codes if e.unit_hint and e.matches(system, normal))
+            entries = (
+                e
+                for c in self._concepts.values()
+                for e in c.codes
+                if e.unit_hint and (e.system, e.code) == (system, normal)
+            )
             self._hints[(system, code)] = next((e.unit_hint for e in entries), None)
         return self._hints[(system, code)]
 
@@ -217,7 +301,7 @@ class ConceptLibrary:
         for line, row in _local_rows(path, text):
             concept_id, entry = _local_entry(self, path, line, row)
             if self.concepts_for_code(entry.system, entry.code) or any(
-                e.matches(entry.system, entry.code) for entries in added.values() for e in entries
+                (e.system, e.code) == (entry.system, entry.code) for entries in added.values() for e in entries
             ):
                 raise ConceptError(f"{path}, line {line}: code {entry.system}|{entry.code} is already mapped")
             added.setdefault(concept_id, []).append(entry)
@@ -226,13 +310,32 @@ class ConceptLibrary:
             for cid, c in self._concepts.items()
         }
         digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-        return ConceptLibrary(concepts, f"{self.version}+local#{digest}")
+        return ConceptLibrary(concepts, f"{self.version}+local#{digest}", self.pack)
+
+    def with_pack(self, pack: TerminologyPack) -> ConceptLibrary:
+        """A copy that also recognises the codes of a terminology pack."""
+        return ConceptLibrary(self._concepts, f"{self.version}+pack#{pack.version}", pack)
+
+    def binding_digest(self) -> str:
+        """A digest of what the terminology pack is derived from (codes with descendants, value-set
+        bindings, drug names): the pack records it, so a library edited without a rebuild is noticed."""
+        parts = [
+            (
+                c.id,
+                [e.model_dump() for e in c.codes if e.descendants],
+                [b.model_dump() for b in c.value_sets],
+                list(c.names),
+                c.systemic_only,
+            )
+            for c in sorted(self._concepts.values(), key=lambda c: c.id)
+        ]
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
 @functools.cache
 def default_library() -> ConceptLibrary:
-    """The bundled concept library, loaded once."""
-    return ConceptLibrary.load()
+    """The bundled concept library with the bundled terminology pack, loaded once."""
+    return ConceptLibrary.load().with_pack(load_bundled())
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -288,7 +391,7 @@ def _check_library(concepts: Mapping[str, Concept], origin: Mapping[str, str]) -
             if parent not in concepts:
                 raise ConceptError(f"{where}: broader concept '{parent}' is unknown.{did_you_mean(parent, concepts)}")
         for entry in concept.codes:
-            key = (entry.system, entry.code, entry.prefix)
+            key = (entry.system, entry.code, entry.descendants)
             if key in owner:
                 raise ConceptError(f"{where}: code {entry.system}|{entry.code} is also in '{owner[key]}'")
             owner[key] = concept.id

@@ -87,19 +87,20 @@ class Normalizer:
         """Record a problem with the record ``source`` (never a patient value in ``problem``)."""
         self.problems.append(InputProblem(source=source, problem=problem, action=action))
 
-    def concepts_for(self, code: Coding) -> tuple[str, ...]:
-        """The concepts one code rolls up to: the library's, or a local concept code's."""
+    def concepts_for(self, code: Coding, *, by_name: bool = False) -> tuple[str, ...]:
+        """The concepts one code rolls up to: the terminology's, or a local concept code's; with ``by_name``
+        (drugs), ingredients named in the display of a code the terminology does not know."""
         if code.system.startswith(LOCAL_SYSTEM):
             kind = code.system.removeprefix(LOCAL_SYSTEM)
             concept_id = f"{kind}.{code.code.replace('-', '_')}"
             return (concept_id,) if concept_id in self.library.ids() else ()
-        return self.library.concepts_for_code(code.system, code.code)
+        return self.library.recognise(code.system, code.code, code.display, by_name=by_name).concepts
 
-    def concepts(self, codes: Iterable[Coding]) -> tuple[str, ...]:
+    def concepts(self, codes: Iterable[Coding], *, by_name: bool = False) -> tuple[str, ...]:
         """Every concept any of ``codes`` rolls up to, in code order, without repeats."""
         found: dict[str, None] = {}
         for c in codes:
-            found.update(dict.fromkeys(self.concepts_for(c)))
+            found.update(dict.fromkeys(self.concepts_for(c, by_name=by_name)))
         return tuple(found)
 
     def concept(self, codes: Sequence[Coding], source: str) -> str | None:

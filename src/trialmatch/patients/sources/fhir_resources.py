@@ -132,7 +132,7 @@ def convert_medication(resource: JSON, scope: PatientScope, norm: Normalizer) ->
     """A drug exposure rolled up to ingredient concepts; dates per record type (see docs/patient-data.md)."""
     source = label(resource)
     codes = _medication_codes(resource, scope, source, norm)
-    concepts = norm.concepts(codes)
+    concepts = norm.concepts(codes, by_name=True)
     if codes and not concepts:
         norm.note(source, "medication code not in the concept library", KEPT_UNUSED)
     start, end = _medication_dates(resource)
