@@ -87,7 +87,7 @@ def _compile(
 
 
 WIDE = "wide"
-OUTPUTS = ("verdicts.parquet", "criteria.parquet", "feasibility.csv", "feasibility.html")
+OUTPUTS = ("verdicts.parquet", "criteria.parquet", "feasibility.csv", "feasibility.html", "changes.parquet")
 
 
 def screen_store(

@@ -88,15 +88,25 @@ def screen(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Must equal the store's as-of date.")] = None,
     engine: Annotated[str, typer.Option("--engine", help="duckdb or spark.")] = "duckdb",
     verbose: Annotated[bool, typer.Option("--verbose", help="Let Spark log and draw its stage bars.")] = False,
+    since: Annotated[
+        Path | None, typer.Option("--since", help="An earlier run's folder: list what changed in changes.parquet.")
+    ] = None,
 ) -> None:
     """Screen every patient of the store: criteria.parquet, verdicts.parquet, feasibility.csv and .html.
 
     A trial that cannot be used (its record or rule file unreadable) is named on stderr and on the feasibility
     page, the others still run, and the exit code is 1."""
+    from trialmatch.cohort.changes import check_previous, write_changes
     from trialmatch.cohort.feasibility import data_coverage, write_csv
     from trialmatch.cohort.screen import screen_store
     from trialmatch.reports.feasibility import write_page
 
+    try:
+        if since is not None:
+            check_previous(since, out)
+    except TrialmatchError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(ExitCode.NOTHING_DONE) from None
     bound, errors = select(trials or [], library, no_bundled=no_bundled)
     for error in errors:
         typer.echo(error, err=True)
@@ -123,6 +133,10 @@ def screen(
     for trial in result.trials:
         for criterion_id, reason in trial.not_compiled:
             typer.echo(f"{trial.trial_id} {criterion_id}: not compiled: {reason}", err=True)
+    if since is not None:
+        changed = write_changes(since, out).column("change").to_pylist()
+        counts = ", ".join(f"{changed.count(kind)} {kind}" for kind in sorted(set(changed))) or "none"
+        typer.echo(f"changes since {since}: {counts} (changes.parquet)")
     typer.echo(f"{result.manifest.patients_stored} patients x {len(result.trials)} trials screened into {out}")
     if errors:
         raise typer.Exit(ExitCode.SOME_REJECTED)
