@@ -234,7 +234,7 @@ def assert_store_screens_as_records(
 ) -> set[tuple[str, str]]:
     """``screen_store`` gives each record's per-patient screening, criterion by criterion and verdict by verdict;
     the (trial, criterion) pairs it could not compile."""
-    result = screen_store(store, trials, out)
+    result = screen_store(store, trials, out, as_of=as_of)
     uncompiled = {(t.trial_id, criterion_id) for t in result.trials for criterion_id, _ in t.not_compiled}
     criteria = {
         (row["patient_id"], row["trial_id"], row["criterion_id"]): row["status"]

@@ -30,6 +30,21 @@ def test_cohort_screen_equals_per_patient_screening(tmp_path: Path) -> None:
     assert ("NCT06450314", "inc-6") not in uncompiled  # continuous anti-HER2 therapy compiles
 
 
+def test_one_store_screens_at_any_date_as_per_patient_screening(tmp_path: Path) -> None:
+    """Ingested once, screened at the store's date, half a year before and a year after: each run equals the
+    per-patient screening at its own date, criterion by criterion (values derived from the kept records)."""
+    trials, _ = select([], None)
+    ingest(EXAMPLES, tmp_path / "store", AS_OF, store_calls(trial_rules(trials)), workers=1)
+    records = [rec for path in EXAMPLES for rec in read_patients(path)]
+    verdicts = []
+    for day in (AS_OF - dt.timedelta(days=182), AS_OF, AS_OF + dt.timedelta(days=365)):
+        out = tmp_path / day.isoformat()
+        assert_store_screens_as_records(tmp_path / "store", out, trials, records, day)
+        verdicts.append(sorted(tuple(r.values()) for r in pq.read_table(out / "verdicts.parquet").to_pylist()))
+        assert not any(p.name.startswith(".as-of-") for p in out.iterdir())  # the derived store is cleaned up
+    assert verdicts[0] != verdicts[1] != verdicts[2]  # the dates matter for these patients
+
+
 def test_cli_screen_writes_every_output(tmp_path: Path) -> None:
     runner = CliRunner()
     made = runner.invoke(app, ["synth", "--patients", "300", "--seed", "7", "--out", str(tmp_path / "s")])

@@ -67,6 +67,11 @@ def patient_rows(record: PatientRecord, key: int, as_of: dt.date, library: Conce
     return rows
 
 
+def record_row(record: PatientRecord, key: int) -> Row:
+    """The record as read, kept beside the tables so the store can be seen again at any as-of date."""
+    return {"pk": key, "patient_id": record.patient_id, "record": record.model_dump_json()}
+
+
 def _counts(ctx: Context) -> Row:
     return {
         "patient_id": ctx.record.patient_id,

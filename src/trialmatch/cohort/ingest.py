@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from trialmatch.cohort.calls import Calls, default_calls, rule_calls
-from trialmatch.cohort.facts import patient_rows
+from trialmatch.cohort.facts import patient_rows, record_row
 from trialmatch.cohort.store import REJECTS, Manifest, PartWriter, clear
-from trialmatch.cohort.tables import MEASURED_KINDS, store_schemas
+from trialmatch.cohort.tables import MEASURED_KINDS, RECORDS, store_schemas
 from trialmatch.errors import TrialmatchError
 from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources import Shard, count_patients, ndjson_inputs, read_patients
@@ -160,7 +160,7 @@ def ingest_one(job: Job) -> PartResult:
     library = default_library()
     result = PartResult()
     problems: list[InputProblem] = []
-    writer = PartWriter(job.out, job.part, store_schemas(job.calls))
+    writer = PartWriter(job.out, job.part, store_schemas(job.calls, records=True))
     try:
         for k, record in enumerate(_records(job, library, problems)):
             _store(record, job, job.key(job.shard.ordinal(k)), library, writer, result)
@@ -193,6 +193,7 @@ def _store(
         return
     for table, table_rows in rows.tables.items():
         writer.add(table, table_rows)
+    writer.add(RECORDS, [record_row(record, key)])
     result.stored += 1
     if _pulse is not None:
         facts = (record.measurements, record.conditions, record.medications, record.procedures, record.lesions)
@@ -218,7 +219,7 @@ def ingest(
     clear(out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = [Job(path, out, n, as_of, calls) for n, path in enumerate(inputs)]
-    manifest = Manifest(as_of=as_of, concepts_version=default_library().version)
+    manifest = Manifest(as_of=as_of, concepts_version=default_library().version, records_kept=True)
     manifest.hold(calls)
     plans: list[Plan] = []
     total: list[int | None] = [None]
@@ -314,12 +315,13 @@ def store_records(records: Iterable[PatientRecord], out: Path, as_of: dt.date, c
     """Write records already in memory as a store (tests, small cohorts); every record must be storable."""
     library = default_library()
     clear(out)
-    manifest = Manifest(as_of=as_of, concepts_version=library.version, source="records")
+    manifest = Manifest(as_of=as_of, concepts_version=library.version, source="records", records_kept=True)
     manifest.hold(calls)
-    writer = PartWriter(out, "00000", store_schemas(calls))
+    writer = PartWriter(out, "00000", store_schemas(calls, records=True))
     for n, record in enumerate(records):
         for table, rows in patient_rows(record, n, as_of, library, calls).tables.items():
             writer.add(table, rows)
+        writer.add(RECORDS, [record_row(record, n)])
         manifest.patients_read += 1
         manifest.patients_stored += 1
     writer.close()

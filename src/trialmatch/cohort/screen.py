@@ -1,7 +1,7 @@
 """``cohort screen``: every patient of a facts store against trials, in SQL; criteria, verdicts, feasibility.
 
-The store's as-of is the only as-of a run may use: derived values and history episodes were resolved at
-ingest for that date (see ``docs/cohort.md``).
+Derived values and history episodes are resolved for the store's as-of; a run at another date screens the
+store's records derived again at that date (:mod:`trialmatch.cohort.as_of`, ``docs/cohort.md``).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from trialmatch.cohort import relations as rel
+from trialmatch.cohort.as_of import store_at
 from trialmatch.cohort.dialects import DIALECTS
 from trialmatch.cohort.engines import Engine, open_engine
 from trialmatch.cohort.feasibility import TrialFeasibility, summarize
@@ -52,7 +54,8 @@ class ScreenResult:
 
 
 def check_as_of(manifest: Manifest, as_of: dt.date | None, store: Path) -> dt.date:
-    """The run's as-of: the store's; another date is an error (derived values are the store's as-of's)."""
+    """The compiled SQL's as-of: the store's; another date is an error (derived values are the store's as-of's:
+    :func:`screen_store` derives a store at another date first)."""
     if as_of is not None and as_of != manifest.as_of:
         raise InputError(
             f"{store}: the facts store was built as of {manifest.as_of.isoformat()}, not {as_of.isoformat()}; "
@@ -102,11 +105,30 @@ def screen_store(
     verbose: bool = False,
 ) -> ScreenResult:
     """Run every trial over the store in batches of at most ``batch_criteria`` top-level criteria; write
-    verdicts.parquet and criteria.parquet into ``out`` and summarise each trial's feasibility.
+    verdicts.parquet and criteria.parquet into ``out`` and summarise each trial's feasibility. At an ``as_of``
+    other than the store's, the store's records are derived at that date first (:mod:`trialmatch.cohort.as_of`).
     ``progress(done, batches)`` is called after each batch; ``verbose`` lets Spark log as it does by default."""
-    clock = time.perf_counter()
     manifest = read_manifest(store)
-    queries = _compile(manifest, store, trials, engine, as_of, batch_criteria)
+    if as_of is None or as_of == manifest.as_of:
+        return _screen(store, manifest, trials, out, engine, progress, batch_criteria, verbose)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".as-of-", dir=out) as folder:
+        derived = store_at(store, manifest, as_of, Path(folder))
+        return _screen(Path(folder), derived, trials, out, engine, progress, batch_criteria, verbose)
+
+
+def _screen(
+    store: Path,
+    manifest: Manifest,
+    trials: Sequence[TrialRules],
+    out: Path,
+    engine: str,
+    progress: Callable[[int, int], None] | None,
+    batch_criteria: int,
+    verbose: bool,
+) -> ScreenResult:
+    clock = time.perf_counter()
+    queries = _compile(manifest, store, trials, engine, None, batch_criteria)
     rules = {b.trial.trial_id: b for b in trials}
     out.mkdir(parents=True, exist_ok=True)
     for name in OUTPUTS:  # an earlier run's files must not sit beside a failed run's

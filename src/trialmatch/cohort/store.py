@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trialmatch.cohort.calls import Calls
-from trialmatch.cohort.tables import TABLES
+from trialmatch.cohort.tables import RECORDS, TABLES
 from trialmatch.errors import InputError
 
 MANIFEST = "manifest.json"
@@ -40,6 +40,8 @@ class Manifest:
     lesion_calls: list[list[str]] = field(default_factory=list)
     latest_concepts: list[str] = field(default_factory=list)
     source: str = "ingest"
+    records_kept: bool = False
+    """Whether the store keeps each patient's record (``records/``), from which any other as-of is derived."""
     format_version: int = FORMAT_VERSION
 
     @property
@@ -86,7 +88,7 @@ def read_manifest(folder: Path) -> Manifest:
 def clear(folder: Path) -> None:
     """Remove an earlier store's tables, manifest and rejects from ``folder``, and nothing else: part file names
     depend on how a store was written, so a stale part left beside new ones would duplicate patients."""
-    for name in TABLES:
+    for name in (*TABLES, RECORDS):
         if table_path(folder, name).is_dir():
             shutil.rmtree(table_path(folder, name))
     for name in (MANIFEST, REJECTS):

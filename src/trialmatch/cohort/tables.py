@@ -131,12 +131,17 @@ def _latest_fields(concepts: Iterable[str]) -> list[tuple[str, pa.DataType]]:
 
 
 TABLES = ("patients", "measurements", "conditions", "medications", "procedures", "lesions")
+RECORDS = "records"
+"""Beside the tables, not screened: each patient's record as read (JSON of the model), for other as-of dates."""
+RECORD_SCHEMA = pa.schema([KEY_COLUMN, ("patient_id", pa.string()), ("record", pa.string())])
 EVENT_TABLES = {"condition": "conditions", "drug": "medications", "procedure": "procedures"}
 
 
-def store_schemas(calls: Calls) -> dict[str, pa.Schema]:
-    """Every table's schema for a store holding ``calls``."""
+def store_schemas(calls: Calls, *, records: bool = False) -> dict[str, pa.Schema]:
+    """Every table's schema for a store holding ``calls`` (and, with ``records``, the records it was read from)."""
+    kept = {RECORDS: RECORD_SCHEMA} if records else {}
     return {
+        **kept,
         "patients": pa.schema(PATIENT_COLUMNS + _derived_fields(calls.patient) + _latest_fields(calls.latest)),
         "measurements": MEASUREMENTS,
         "conditions": EVENTS,
