@@ -23,6 +23,14 @@ def shared_dir() -> Path:
     return SHARED
 
 
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    """An empty trial library (the bundled trials are still there)."""
+    root = tmp_path / "library"
+    root.mkdir()
+    return root
+
+
 def require_system_component(path: str, what: str) -> str:
     """A system program some tests need: skip with the reason when absent, but fail under CI (``CI=true``).
 

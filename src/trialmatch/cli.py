@@ -29,13 +29,14 @@ def main(
 
 def _register() -> None:
     """Attach each command group; imported here so ``trialmatch --help`` stays fast."""
-    from trialmatch.commands import cohort, patients, rules, rules_sql, screen, serve, trials
+    from trialmatch.commands import cohort, patients, rules, rules_sql, screen, serve, trials, worklist
 
     app.add_typer(trials.app, name="trials")
     rules.app.command("sql")(rules_sql.sql)
     app.add_typer(rules.app, name="rules")
     app.add_typer(patients.app, name="patients")
     app.add_typer(cohort.app, name="cohort")
+    app.add_typer(worklist.app, name="worklist")
     app.command("screen")(screen.screen)
     app.command("serve")(serve.serve)
 

@@ -12,7 +12,8 @@ what they expect and let programming errors surface::
     ├── ConceptError          the concept library is inconsistent, or a rule names an unknown concept
     ├── LibraryError          the user's trial library cannot be read or written
     │   └── CuratedTrialError        an import would replace a bundled, curated trial without the override
-    └── UnitError             a value's unit cannot be converted to its concept's canonical unit
+    ├── UnitError             a value's unit cannot be converted to its concept's canonical unit
+    └── WorklistError         the work-list database cannot be opened, or a change to it is refused
 """
 
 from __future__ import annotations
@@ -63,3 +64,7 @@ class CuratedTrialError(LibraryError):
 
 class UnitError(TrialmatchError):
     """A unit cannot be converted to a concept's canonical unit."""
+
+
+class WorklistError(TrialmatchError):
+    """The work-list database cannot be opened, or a change to it is refused."""

@@ -15,14 +15,6 @@ from trialmatch.api.service import Settings
 
 
 @pytest.fixture
-def library(tmp_path: Path) -> Path:
-    """An empty trial library (the bundled trials are still served)."""
-    root = tmp_path / "library"
-    root.mkdir()
-    return root
-
-
-@pytest.fixture
 def settings(library: Path) -> Settings:
     return Settings(token=TOKEN, library_root=library, audit_db=library / "audit.sqlite3", max_body=4 * 1024 * 1024)
 

@@ -7,15 +7,11 @@ example bundle, checks the verdicts against the CLI's, expands a card and saves 
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from api_helpers import AS_OF, EXAMPLES, REPO, TOKEN, cli_screen
+from api_helpers import AS_OF, EXAMPLES, REPO, TOKEN, cli_screen, served
 from fastapi import FastAPI
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,27 +37,11 @@ def _require_chromium() -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def base_url(app: FastAPI) -> Iterator[str]:
     """The app served by uvicorn in a thread on 127.0.0.1."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 def test_coordinator_screens_an_example_in_chromium(base_url: str, library: Path) -> None:

@@ -81,3 +81,42 @@ def test_the_log_names_request_hashed_patient_trials_and_verdicts(
         assert f"{trial['trial_id']}={trial['verdict']}" in lines[0]
     assert outcome["patient_id"] not in lines[0]
     assert re.match(r"screening [0-9a-f]{32} patient [0-9a-f]{32}: ", lines[0])
+
+
+def test_the_worklist_logs_and_audits_no_patient_value(
+    client: TestClient, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Adding patients, recording statuses and answers with notes, re-screening: page and command line."""
+    from typer.testing import CliRunner
+
+    from trialmatch.cli import app as cli_app
+
+    caplog.set_level(logging.DEBUG)  # SQLAlchemy logs statements at INFO: its parameters must stay out
+    values: set[str] = set()
+    client.get(f"/login?token={TOKEN}")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/ui/worklist").text)
+    assert csrf
+    files = [("files", (e.name, e.read_bytes(), "application/json")) for e in EXAMPLES]
+    for example in EXAMPLES:
+        values |= set(_patient_values(json.loads(example.read_text())))
+    assert client.post("/ui/worklist/add", data={"csrf": csrf.group(1), "as_of": AS_OF}, files=files).status_code == 200
+    patient = re.search(r'<th scope="row"><a href="([^"]+)">', client.get("/ui/worklist").text)
+    assert patient
+    status = {"csrf": csrf.group(1), "trial_id": "NCT03530696", "status": "contacted", "by": "rc", "note": "LVEF 61.5"}
+    assert client.post(patient.group(1) + "/status", data=status).status_code == 200
+    form = {"csrf": csrf.group(1), "trial_id": "NCT03530696", "by": "rc", "answer:inc-1": "met", "note:inc-1": "61.5"}
+    assert client.post(patient.group(1) + "/answers", data=form).status_code == 200
+    assert client.post("/ui/worklist/rescreen", data={"csrf": csrf.group(1), "as_of": AS_OF}).status_code == 200
+    db = ["--db", f"sqlite:///{settings.library_root / 'worklist.sqlite3'}", "--library", str(settings.library_root)]
+    for args in (["add", *map(str, EXAMPLES), "--as-of", AS_OF], ["rescreen", "--as-of", AS_OF]):
+        assert CliRunner().invoke(cli_app, ["worklist", *args, *db]).exit_code == 0
+    values.add("61.5")
+    server_log = (
+        _server_log(caplog)
+        + "\n"
+        + "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(("sqlalchemy", "alembic")))
+    )
+    assert "worklist" in server_log and "answer inc-1 met" in server_log
+    assert _found(values, server_log) == []
+    with sqlite3.connect(settings.audit_db) as connection:
+        assert _found(values, "\n".join(connection.iterdump())) == []

@@ -60,3 +60,14 @@ def test_unreadable_file_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["check", str(tmp_path / "missing.rules.yaml")])
     assert result.exit_code == 2
     assert "cannot read the file" in result.output
+
+
+def test_a_drafted_rule_breaking_an_invariant_is_reported(tmp_path: Path) -> None:
+    path = rule_file(tmp_path, "latest(lab.anc) >= 1.5 10*3/uL", "all(age >= 18, age < 18)")
+    text = path.read_text(encoding="utf-8").replace("    parts:", "    drafted: true\n    parts:")
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{path}: inc-1: drafted rule breaks an invariant: bounds that cannot both hold",
+    ]

@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from trialmatch import __version__
-from trialmatch.api import problems, service, web
+from trialmatch.api import problems, service, web, worklist_web
 from trialmatch.api.middleware import BodyLimit, RequestContext
 from trialmatch.api.problems import Problem, request_id
 from trialmatch.api.security import SessionStore, require_token
@@ -60,6 +60,7 @@ def _coverage_json(coverage: Coverage) -> dict[str, int]:
         "computable": coverage.computable,
         "partial": coverage.partial,
         "review": coverage.review,
+        "unknown": coverage.unknown,
         "no_rule": coverage.no_rule,
         "stale": coverage.stale,
         "total": coverage.total,
@@ -215,6 +216,7 @@ def create_app(settings: Settings) -> FastAPI:
     problems.install(app)
     _api_routes(app)
     web.install(app)
+    worklist_web.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body)
     app.add_middleware(RequestContext)
     return app

@@ -45,6 +45,7 @@ class Settings:
     library_root: Path
     audit_db: Path
     max_body: int = DEFAULT_MAX_BODY
+    worklist_url: str | None = None
 
 
 @dataclass(frozen=True)

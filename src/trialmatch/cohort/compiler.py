@@ -157,6 +157,9 @@ class Compiler:
     def visit_Review(self, node: r.Review) -> exp.Expr:
         return st.num(st.REVIEW)
 
+    def visit_Unknown(self, node: r.Unknown) -> exp.Expr:
+        return st.literal(Status.UNKNOWN)
+
     def visit_When(self, node: r.When) -> exp.Expr:
         otherwise = self.visit(node.otherwise) if node.otherwise else st.num(st.MET)
         return st.when(self.visit(node.condition), self.visit(node.then), otherwise)

@@ -179,7 +179,7 @@ def compile_trials(
     queries = []
     for t, bound in enumerate(trials):
         query = TrialQuery(bound.trial.trial_id)
-        for n, criterion in enumerate(bound.trial.criteria):
+        for n, criterion in enumerate(bound.criteria):
             name = f"t{t}_c{n}"
             inclusion = criterion.type is CriterionType.INCLUSION
             frame = compiler.frame.snapshot()

@@ -27,6 +27,12 @@ def serve(
     audit_db: Annotated[
         Path | None, typer.Option("--audit-db", help="Audit SQLite file (default: in the library).")
     ] = None,
+    worklist_db: Annotated[
+        str | None,
+        typer.Option(
+            "--worklist-db", help="Work-list database URL (default: $TRIALMATCH_WORKLIST_DB or the library's)."
+        ),
+    ] = None,
     max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest request body accepted, in bytes.")] = 10
     * 1024
     * 1024,
@@ -45,7 +51,13 @@ def serve(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(ExitCode.NOTHING_DONE) from exc
     root = library or default_library_dir()
-    settings = Settings(token=token, library_root=root, audit_db=audit_db or root / "audit.sqlite3", max_body=max_body)
+    settings = Settings(
+        token=token,
+        library_root=root,
+        audit_db=audit_db or root / "audit.sqlite3",
+        max_body=max_body,
+        worklist_url=worklist_db,
+    )
     app = create_app(settings)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"trialmatch serving on http://{shown}:{port} (library {root})")

@@ -10,7 +10,7 @@ Semantics (documented for rule authors in ``docs/rules.md``):
 - ``when(c, t, o)``: c met → t; c not_met → o (met when absent); c unknown → the common status of t and o
   when they agree, else unknown.
 - ``r unless e`` has the status of ``any(e, r)``; its reason names the exception.
-- ``review("...")`` is review, with its text as the reason.
+- ``review("...")`` is review and ``unknown("...")`` unknown, each with its text as the reason.
 - Measurements (:mod:`trialmatch.engine.measurements`) and history (:mod:`trialmatch.engine.history`) are
   read as their modules describe. Derived values and flags come from the :class:`Deriver`; a None value is
   unknown, with the deriver's own words for what is missing.
@@ -213,6 +213,10 @@ def visit_Review(node: r.Review, scope: Scope) -> NodeResult:
     return NodeResult(status=Status.REVIEW, reason=node.reason)
 
 
+def visit_Unknown(node: r.Unknown, scope: Scope) -> NodeResult:
+    return NodeResult(status=Status.UNKNOWN, reason=node.reason, missing=(node.reason,))
+
+
 def when_status(statuses: Sequence[Status]) -> Status:
     """``when(c, t, o)`` from the statuses of c, t and o (o met when absent)."""
     cond, then, otherwise = statuses
@@ -377,6 +381,7 @@ CONDITION_VISITORS: dict[type[r.Node], Callable[[Any, Scope], NodeResult]] = {
     r.Any: visit_Any,
     r.Not: visit_Not,
     r.Review: visit_Review,
+    r.Unknown: visit_Unknown,
     r.When: visit_When,
     r.Unless: visit_Unless,
     r.Compare: visit_Compare,

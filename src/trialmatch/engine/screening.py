@@ -254,7 +254,7 @@ def valid_until(criteria: Sequence[CriterionOutcome]) -> dt.date | None:
 def screen_trial(record: PatientRecord, bound: TrialRules, as_of: dt.date, answers: SiteAnswers) -> TrialOutcome:
     """One patient against one trial."""
     ctx = Context(record=record, as_of=as_of, answers=answers, bound=bound)
-    criteria = tuple(screen_criterion(ctx, c) for c in bound.trial.criteria)
+    criteria = tuple(screen_criterion(ctx, c) for c in bound.criteria)
     verdict, failed = verdict_of(criteria)
     flat = [d for c in criteria for d in walk(c)]
     missing = tuple(dict.fromkeys(m for c in criteria if c.status is Status.UNKNOWN for m in c.missing))

@@ -41,7 +41,8 @@ def criterion_json(criterion: Criterion, annotations: Annotations | None = None)
         "type": criterion.type.value,
         "text": criterion.text,
         "rule": note.rule,
-        "computability": note.computability,
+        # The contract's enum has no "unknown": a rule that decides nothing is, for it, no rule yet (null).
+        "computability": None if note.computability == "unknown" else note.computability,
         "source_hash": note.source_hash,
     }
     if note.drafted is not None:

@@ -156,6 +156,14 @@ class Review(Node):
     reason: str
 
 
+class Unknown(Node):
+    """What the rule cannot decide from records yet (text nobody has turned into a rule): always unknown, with
+    the question that would settle it. Unlike ``review`` it blocks an eligible verdict."""
+
+    kind: Literal["unknown"] = "unknown"
+    reason: str
+
+
 class When(Node):
     """A conditional requirement: ``then`` if ``condition`` holds, else ``otherwise`` (met when absent)."""
 
@@ -212,7 +220,7 @@ class Flag(Node):
 
 
 Condition = Annotated[
-    Union[All, Any, Not, Review, When, Unless, Compare, Has, Flag],  # noqa: UP007
+    Union[All, Any, Not, Review, Unknown, When, Unless, Compare, Has, Flag],  # noqa: UP007
     Field(discriminator="kind"),
 ]
 

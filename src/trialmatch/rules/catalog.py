@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
 from trialmatch.identifiers import file_stem, problem, within
 from trialmatch.rules.ast import Condition
+from trialmatch.rules.record_limits import record_limits
 from trialmatch.rules.rulefile import CriterionRules, RuleFile, load_rule_file
 from trialmatch.terminology.concepts import default_library
-from trialmatch.trials.model import Trial
+from trialmatch.trials.model import Criterion, Trial
 
 RULE_SUFFIX = ".rules.yaml"
 
@@ -64,24 +65,28 @@ def find_rule_file(trial: Trial, search: Iterable[Path] = ()) -> Path | None:
 
 @dataclass(frozen=True)
 class Coverage:
-    """How many criteria and sub-items are computable, partial, review, or have no rule (parts not counted)."""
+    """How many criteria and sub-items are computable, partial, review, unknown (a rule that decides nothing) or
+    have no rule (parts not counted)."""
 
     trial_id: str
     computable: int = 0
     partial: int = 0
     review: int = 0
+    unknown: int = 0
     no_rule: int = 0
     stale: int = 0
 
     @property
     def total(self) -> int:
         """Criteria and sub-items counted."""
-        return self.computable + self.partial + self.review + self.no_rule
+        return self.computable + self.partial + self.review + self.unknown + self.no_rule
 
     def line(self) -> str:
         """E.g. ``NCT01565200: 28 criteria: 18 computable, 3 partial, 7 review``."""
         text = f"{self.trial_id}: {self.total} criteria: {self.computable} computable, {self.partial} partial, "
         text += f"{self.review} review"
+        if self.unknown:
+            text += f", {self.unknown} not understood"
         if self.no_rule:
             text += f", {self.no_rule} without a rule"
         if self.stale:
@@ -92,7 +97,8 @@ class Coverage:
         """Compact form for tables: ``18/3/7`` (computable/partial/review), or ``no rules``."""
         if self.no_rule == self.total:
             return "no rules"
-        return f"{self.computable}/{self.partial}/{self.review}" + (f" +{self.no_rule} none" if self.no_rule else "")
+        unread = self.unknown + self.no_rule
+        return f"{self.computable}/{self.partial}/{self.review}" + (f" +{unread} none" if unread else "")
 
 
 @dataclass(frozen=True)
@@ -102,8 +108,20 @@ class TrialRules:
     trial: Trial
     rules: RuleFile | None
 
+    @cached_property
+    def _record_limits(self) -> dict[str, tuple[Criterion, CriterionRules]]:
+        return {criterion.id: (criterion, entry) for criterion, entry in record_limits(self.trial)}
+
+    @property
+    def criteria(self) -> tuple[Criterion, ...]:
+        """What screening evaluates: the record's sex and age limits (``record-sex``, ``record-age``), then the
+        trial's own top-level criteria."""
+        return (*(criterion for criterion, _ in self._record_limits.values()), *self.trial.criteria)
+
     def entry(self, criterion_id: str) -> CriterionRules | None:
-        """The rule entry for a criterion or sub-item, if the file has one."""
+        """The rule entry for a criterion or sub-item (or a record limit), if there is one."""
+        if criterion_id in self._record_limits:
+            return self._record_limits[criterion_id][1]
         if self.rules is None:
             return None
         return next((c for c in self.rules.criteria if c.id == criterion_id), None)
@@ -116,6 +134,8 @@ class TrialRules:
     def rule_for(self, criterion_id: str) -> Condition | None:
         """The criterion's whole rule (parts combined, exceptions folded in); None without one of its own."""
         entry = self.entry(criterion_id)
+        if criterion_id in self._record_limits and entry is not None:
+            return entry.rule
         if self.rules is None or entry is None or entry.qualifies:
             return None
         return self.rules.resolved_rule(criterion_id)
@@ -127,7 +147,7 @@ class TrialRules:
 
     def coverage(self) -> Coverage:
         """Computability counts over every criterion and sub-item of the trial."""
-        counts = {"computable": 0, "partial": 0, "review": 0, "no_rule": 0, "stale": 0}
+        counts = {"computable": 0, "partial": 0, "review": 0, "unknown": 0, "no_rule": 0, "stale": 0}
         for criterion in self.trial.all_criteria():
             entry = self.entry(criterion.id)
             counts[entry.computability if entry else "no_rule"] += 1

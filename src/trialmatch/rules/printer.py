@@ -31,6 +31,7 @@ from trialmatch.rules.ast import (
     Threshold,
     Timing,
     UlnMultiple,
+    Unknown,
     Unless,
     Value,
     When,
@@ -104,8 +105,8 @@ def _condition(node: Condition) -> _Doc:
             return _Call(f"{node.kind}(", tuple(_condition(i) for i in items))
         case Not(item=item):
             return _Call("not(", (_condition(item),))
-        case Review(reason=reason):
-            return f"review({_string(reason)})"
+        case Review(reason=reason) | Unknown(reason=reason):
+            return f"{node.kind}({_string(reason)})"
         case When(condition=condition, then=then, otherwise=otherwise):
             branches = (condition, then) if otherwise is None else (condition, then, otherwise)
             return _Call("when(", tuple(_condition(b) for b in branches))

@@ -19,12 +19,13 @@ from pydantic_core import ErrorDetails
 
 from trialmatch.errors import RuleError
 from trialmatch.rules import yaml_source
-from trialmatch.rules.ast import All, Any, Condition, Not, Review, Unless, When
+from trialmatch.rules.ast import All, Any, Condition, Not, Review, Unknown, Unless, When
 from trialmatch.rules.printer import print_rule
 from trialmatch.rules.syntax import LocatedSyntaxError, parse_rule
 from trialmatch.trials.model import criterion_text_hash
 
-Computability = Literal["computable", "partial", "review"]
+# unknown: nothing of the rule can be decided from records (text the drafter did not understand).
+Computability = Literal["computable", "partial", "review", "unknown"]
 # Stands in for a rule that failed to parse, so the rest of the file is still checked; never returned.
 _PLACEHOLDER = Review(reason="rule text with errors")
 
@@ -157,12 +158,16 @@ class RuleFileError(RuleError):
 
 
 def computability_of(rule: Condition) -> Computability:
-    """computable without review nodes, review when every leaf is a review, partial when mixed."""
+    """computable without review or unknown leaves; review when every leaf is a review; unknown when no leaf is
+    computable and some is unknown; partial when computable leaves stand beside review or unknown ones."""
     leaves = list(_leaves(rule))
     reviews = sum(isinstance(leaf, Review) for leaf in leaves)
-    if reviews == 0:
+    unknowns = sum(isinstance(leaf, Unknown) for leaf in leaves)
+    if reviews + unknowns == 0:
         return "computable"
-    return "review" if reviews == len(leaves) else "partial"
+    if reviews == len(leaves):
+        return "review"
+    return "unknown" if reviews + unknowns == len(leaves) else "partial"
 
 
 def _leaves(node: Condition) -> Iterator[Condition]:

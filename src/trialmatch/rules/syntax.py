@@ -35,6 +35,7 @@ from trialmatch.rules.ast import (
     Threshold,
     Timing,
     UlnMultiple,
+    Unknown,
     Unless,
     Value,
     When,
@@ -58,7 +59,7 @@ OPERATOR = re.compile(r"<=|>=|==|!=|<|>|in(?![A-Za-z0-9_])")
 NOT_UNITS = frozenset({"x", "unless", "and", "or"})
 SAME_LINE_UNIT = re.compile(r"[ \t]*(" + UNIT.pattern + ")")
 
-CALLS = ("all", "any", "not", "review", "when", "condition", "drug", "procedure")
+CALLS = ("all", "any", "not", "review", "unknown", "when", "condition", "drug", "procedure")
 VALUE_CALLS = ("latest", "min", "max", "count_lesions")
 EVENT_DOMAINS = ("condition", "drug", "procedure")
 # Arguments of derived facts that take a concept rather than a choice or a duration (lines(drug=...)).
@@ -222,12 +223,14 @@ class _Parser(_Scanner):
             )
         return When(condition=items[0], then=items[1], otherwise=items[2] if len(items) == 3 else None)
 
-    def review(self, word: str, start: int) -> Condition:
-        self.outside_lesion("review", start)
+    def reasoned(self, word: str, start: int) -> Condition:
+        """``review("...")`` or ``unknown("...")``: a leaf that carries only its reason."""
+        self.outside_lesion(word, start)
         self.expect("(")
         quoted, _ = self.take(STRING, 'a reason in double quotes (escape " and \\ with a backslash)')
         self.expect(")")
-        return Review(reason=re.sub(r'\\(["\\])', r"\1", quoted[1:-1]))
+        reason = re.sub(r'\\(["\\])', r"\1", quoted[1:-1])
+        return Review(reason=reason) if word == "review" else Unknown(reason=reason)
 
     # -- events: condition(...), drug(...), procedure(...) ---------------------------------------------------
 
@@ -441,7 +444,8 @@ CALL_PARSERS: dict[str, Callable[[_Parser, str, int], Condition]] = {
     "all": _Parser.all_any,
     "any": _Parser.all_any,
     "not": _Parser.negation,
-    "review": _Parser.review,
+    "review": _Parser.reasoned,
+    "unknown": _Parser.reasoned,
     "when": _Parser.when,
     "condition": _Parser.has,
     "drug": _Parser.has,

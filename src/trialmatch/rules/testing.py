@@ -29,6 +29,7 @@ from trialmatch.rules.ast import (
     Threshold,
     Timing,
     UlnMultiple,
+    Unknown,
     Unless,
     When,
 )
@@ -51,7 +52,7 @@ def rule_trees(max_leaves: int = 12) -> SearchStrategy[Condition]:
     """Valid patient-level conditions, nested up to ``max_leaves`` leaves."""
     from hypothesis import strategies as st
 
-    leaves = st.one_of(_compares("patient"), _flags("patient"), _has(), _reviews())
+    leaves = st.one_of(_compares("patient"), _flags("patient"), _has(), _reasoned())
     return st.recursive(leaves, _combinators, max_leaves=max_leaves)
 
 
@@ -184,11 +185,12 @@ def _timings() -> SearchStrategy[Timing]:
     return st.one_of(st.just(Timing()), st.just(Timing(mode="active")), windowed, continuous)
 
 
-def _reviews() -> SearchStrategy[Condition]:
+def _reasoned() -> SearchStrategy[Condition]:
     from hypothesis import strategies as st
 
     printable = st.text(st.characters(min_codepoint=32, blacklist_categories=["Cc", "Cs"]), max_size=30)
-    return st.builds(Review, reason=st.sampled_from(REASONS) | printable)
+    reasons = st.sampled_from(REASONS) | printable
+    return st.builds(Review, reason=reasons) | st.builds(Unknown, reason=reasons)
 
 
 def _durations() -> SearchStrategy[Duration]:

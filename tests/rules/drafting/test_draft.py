@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trialmatch.rules.ast import Compare, Quantity
+from trialmatch.rules.ast import Any, Compare, Quantity
 from trialmatch.rules.drafting.draft import draft_criterion, draft_trial, with_limits
+from trialmatch.rules.drafting.invariants import violations
 from trialmatch.rules.rulefile import dump_rule_file, read_rule_file
 from trialmatch.terminology.concepts import default_library
 from trialmatch.trials.library import bundled_trials
@@ -71,4 +72,6 @@ def test_cell_counts_per_cubic_millimetre_become_thousands_per_microlitre(count:
 def test_any_text_drafts_to_a_valid_rule(text: str) -> None:
     draft = draft_criterion(Criterion(id="exc-1", type=CriterionType.EXCLUSION, text=text))
     assert draft.rule is not None or draft.parts
-    assert draft.computability in ("computable", "partial", "review")
+    assert draft.computability in ("computable", "partial", "review", "unknown")
+    rule = draft.rule or Any(items=tuple(p.rule for p in draft.parts))
+    assert violations(rule, exclusion=True) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from trialmatch.rules.ast import All, Condition
+from trialmatch.rules.ast import All, Condition, Unknown
 from trialmatch.rules.drafting.draft import draft_criterion
 from trialmatch.rules.printer import print_rule
 from trialmatch.rules.syntax import parse_rule
@@ -70,7 +70,7 @@ def one_line(rule: Condition) -> str:
         (
             "HER2-positive (IHC 3+ or FISH ratio ≥ 2.0)",
             INC,
-            'any(latest(marker.her2_ish_ratio) >= 2, review("Confirm HER2 IHC 3+ (the trial\'s own definition)"))',
+            'any(latest(marker.her2_ish_ratio) >= 2, unknown("HER2 IHC score 3+ (the trial\'s own definition)"))',
         ),
         (
             "Recurrent or metastatic HER2-positive breast cancer (HER2 positive is defined per ASCO-CAP guidelines)",
@@ -143,9 +143,7 @@ def test_phrase_drafts_rule(text: str, ctype: CriterionType, rule: str) -> None:
         ),
     ],
 )
-def test_partly_understood_criterion_keeps_the_rest_for_review(
-    text: str, ctype: CriterionType, understood: str
-) -> None:
+def test_partly_understood_criterion_keeps_the_rest_unknown(text: str, ctype: CriterionType, understood: str) -> None:
     draft = draft_criterion(Criterion(id="x-1", type=ctype, text=text))
     assert draft.computability == "partial"
     rules = [one_line(p.rule) for p in draft.parts]
@@ -161,7 +159,7 @@ def test_partly_understood_criterion_keeps_the_rest_for_review(
 )
 def test_unknown_wording_is_never_guessed(text: str) -> None:
     draft = draft_criterion(Criterion(id="inc-1", type=INC, text=text))
-    assert draft.computability in ("review", "partial")
+    assert draft.computability in ("unknown", "partial")
     assert draft.not_understood
     reasons = [p.rule for p in draft.parts] if draft.parts else [draft.rule]
-    assert any("not understood: " in print_rule(r) for r in reasons if r is not None)
+    assert any(isinstance(r, Unknown) and r.reason.startswith("not understood: ") for r in reasons)

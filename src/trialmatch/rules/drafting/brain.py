@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from trialmatch.rules.ast import All, Condition, Flag, Has, Review
+from trialmatch.rules.ast import All, Condition, Flag, Has, Unknown
 from trialmatch.rules.drafting.patterns import Finding, polarity, span_of
 from trialmatch.trials.model import CriterionType
 
@@ -53,7 +53,8 @@ def find(text: str, ctype: CriterionType) -> list[Finding]:
         out.append(Finding("brain", span_of(match), None))
     for match in _STABLE_FOR.finditer(text):
         stable = Flag(name="brain_metastases", args=(("status", "treated_stable"),))
-        ask = Review(reason=f"Confirm the brain metastases have been stable for {match.group('n')} {match.group('u')}")
+        since = f"{match.group('n')} {match.group('u')}"
+        ask = Unknown(reason=f"whether the brain metastases have been stable for at least {since}")
         out.append(
             Finding(
                 "brain",

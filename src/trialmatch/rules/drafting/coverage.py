@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from trialmatch.rules.drafting.draft import NOT_UNDERSTOOD, draft_all
 from trialmatch.trials.model import Trial
 
-LEVELS = ("computable", "partial", "review")
+LEVELS = ("computable", "partial", "review", "unknown")
 _PHRASE_WORDS = 6
 
 
@@ -55,7 +55,8 @@ def measure(trials: Iterable[Trial]) -> DraftCoverage:
 
 
 def render(result: DraftCoverage, top: int = 10) -> str:
-    """The coverage report, ending with ``N trials, M criteria: X% computable, Y% partial, Z% review``."""
+    """The coverage report, ending with ``N trials, M criteria: X% computable, Y% partial, Z% review`` (the
+    command-line contract's last line); the share not understood (unknown) is the line before it."""
     lines = [f"{'category':<18} {'criteria':>8} " + " ".join(f"{level:>10}" for level in LEVELS)]
     for category, counts in sorted(result.by_category.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])):
         shares = " ".join(f"{result.share(level, counts):>9.0f}%" for level in LEVELS)
@@ -63,6 +64,7 @@ def render(result: DraftCoverage, top: int = 10) -> str:
     if result.not_understood:
         lines += ["", f"Commonest phrases {NOT_UNDERSTOOD}:"]
         lines += [f"  {n:>3} × {phrase}" for phrase, n in result.not_understood.most_common(top)]
-    shares = ", ".join(f"{result.share(level):.0f}% {level}" for level in LEVELS)
-    lines += ["", f"{result.trials} trials, {result.criteria} criteria: {shares}"]
+    shares = ", ".join(f"{result.share(level):.0f}% {level}" for level in LEVELS[:3])
+    lines += ["", f"{result.share('unknown'):.0f}% not understood (unknown until a person writes the rule)"]
+    lines += [f"{result.trials} trials, {result.criteria} criteria: {shares}"]
     return "\n".join(lines)

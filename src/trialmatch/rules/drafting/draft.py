@@ -1,22 +1,25 @@
 """Draft a rule for every criterion of a trial nobody has curated: each clause family proposes findings, the
-longest non-overlapping ones are kept, and whatever text is left over becomes ``review("not understood: ...")``.
+longest non-overlapping ones are kept, and whatever text is left over becomes ``unknown("not understood: ...")``:
+not understanding a criterion is not a question for the site, and it must block an eligible verdict.
 
 Several findings become parts (``inc-8/anc``); parts of an inclusion must all hold, parts of an exclusion are
-alternatives (``TrialRules.rule_for``), so an unread rest of an exclusion can only send a patient to review,
-never let one through unseen.
+alternatives (``TrialRules.rule_for``), so an unread rest of an exclusion can only leave a patient possible,
+never let one through unseen. A finding, or the whole draft, that breaks an invariant
+(:mod:`~trialmatch.rules.drafting.invariants`) is withheld as unknown with the reason.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from trialmatch.rules.ast import All, Any, Condition, Review
+from trialmatch.rules.ast import All, Any, Condition, Unknown
 from trialmatch.rules.drafting import (
     brain,
     cardiac,
     conditions,
     demographics,
     disease,
+    invariants,
     labs,
     markers,
     performance,
@@ -24,7 +27,7 @@ from trialmatch.rules.drafting import (
     review,
     therapy,
 )
-from trialmatch.rules.drafting.patterns import Finder, Finding, Limit
+from trialmatch.rules.drafting.patterns import Finder, Finding, Limit, shortened
 from trialmatch.rules.drafting.residue import leftover
 from trialmatch.rules.rulefile import Computability, CriterionRules, RuleFile, RulePart, computability_of
 from trialmatch.trials.model import Criterion, CriterionType, Trial
@@ -62,6 +65,14 @@ class DraftedRule:
     not_understood: tuple[str, ...]
     span: tuple[int, int]
     limits: tuple[Limit, ...] = ()
+    combined: Condition | None = None
+
+    @property
+    def whole(self) -> Condition | None:
+        """The rule as screening reads it: its own, its parts, or (for a parent) its sub-items combined."""
+        if self.rule is not None:
+            return self.rule
+        return All(items=tuple(p.rule for p in self.parts)) if self.parts else self.combined
 
     def entry(self) -> CriterionRules:
         """The criterion's entry in a rule file, marked drafted, with its span."""
@@ -127,11 +138,10 @@ def _unique_key(key: str, used: set[str]) -> str:
 
 
 def _short(text: str) -> str:
-    folded = " ".join(text.split()).strip(" ;.,")
-    return folded if len(folded) <= _LABEL_LENGTH else folded[: _LABEL_LENGTH - 1].rsplit(" ", 1)[0] + " …"
+    return shortened(text, _LABEL_LENGTH)
 
 
-def _parts(criterion_id: str, text: str, findings: list[Finding], rest: Review | None) -> tuple[RulePart, ...]:
+def _parts(criterion_id: str, text: str, findings: list[Finding], rest: Unknown | None) -> tuple[RulePart, ...]:
     used: set[str] = set()
     parts = []
     for finding in findings:
@@ -157,6 +167,20 @@ def _joined(ruled: list[Finding], ctype: CriterionType) -> list[Finding]:
     return [Finding(others[0].category, spans[0], rule, others[0].key, extra_spans=spans[1:])]
 
 
+def _withheld(reasons: list[str], text: str) -> Unknown:
+    return Unknown(reason=f"{NOT_UNDERSTOOD} (draft withheld: {'; '.join(reasons)}): {_short(text)}")
+
+
+def _checked(finding: Finding, text: str, exclusion: bool) -> Finding:
+    """The finding, or unknown in its place when its rule breaks an invariant."""
+    if finding.rule is None or finding.is_review:
+        return finding
+    broken = invariants.violations(finding.rule, exclusion)
+    if not broken:
+        return finding
+    return replace(finding, rule=_withheld(broken, text[finding.span[0] : finding.span[1]]))
+
+
 def draft_criterion(criterion: Criterion, ctype: CriterionType | None = None) -> DraftedRule:
     """Draft one criterion (its sub-items are drafted on their own; a parent with sub-items keeps no rule)."""
     ctype = ctype or criterion.type
@@ -166,17 +190,20 @@ def draft_criterion(criterion: Criterion, ctype: CriterionType | None = None) ->
     categories = tuple(dict.fromkeys(f.category for f in kept))
     if criterion.children:
         return _parent(criterion, categories, rest)
-    ruled = _joined([f for f in kept if f.rule is not None], ctype)
-    unread = Review(reason=f"{NOT_UNDERSTOOD}: {_short('; '.join(rest) or text)}") if rest or not ruled else None
+    exclusion = ctype is CriterionType.EXCLUSION
+    ruled = [_checked(f, text, exclusion) for f in _joined([f for f in kept if f.rule is not None], ctype)]
+    unread = Unknown(reason=f"{NOT_UNDERSTOOD}: {_short('; '.join(rest) or text)}") if rest or not ruled else None
     rule: Condition | None = None
     parts: tuple[RulePart, ...] = ()
     if len(ruled) + (unread is not None) == 1:
         rule = ruled[0].rule if ruled else unread
     else:
         parts = _parts(criterion.id, text, ruled, unread)
-    understood = [f for f in ruled if not f.is_review]
+    effective = rule if rule is not None else (Any if exclusion else All)(items=tuple(p.rule for p in parts))
+    if broken := invariants.violations(effective, exclusion):
+        rule, parts, effective = _withheld(broken, text), (), _withheld(broken, text)
+    understood = [f for f in ruled if not f.is_review and not isinstance(f.rule, Unknown)]
     span = (min(f.span[0] for f in understood), max(f.span[1] for f in understood)) if understood else (0, len(text))
-    effective = rule if rule is not None else All(items=tuple(p.rule for p in parts))
     return DraftedRule(
         criterion.id,
         text,
@@ -192,17 +219,18 @@ def draft_criterion(criterion: Criterion, ctype: CriterionType | None = None) ->
 
 def _parent(criterion: Criterion, categories: tuple[str, ...], rest: tuple[str, ...]) -> DraftedRule:
     """A criterion with sub-items: the sub-items carry the rules, so its computability is theirs combined."""
-    children = [draft_criterion(child) for child in criterion.children]
-    combined = All(
-        items=tuple(
-            c.rule if c.rule is not None else All(items=tuple(p.rule for p in c.parts))
-            for c in children
-            if c.rule is not None or c.parts
-        )
-        or (Review(reason=NOT_UNDERSTOOD),)
-    )
+    wholes = tuple(w for child in criterion.children if (w := draft_criterion(child).whole) is not None)
+    combined = All(items=wholes or (Unknown(reason=NOT_UNDERSTOOD),))
     return DraftedRule(
-        criterion.id, criterion.text, None, (), computability_of(combined), categories, rest, (0, len(criterion.text))
+        criterion.id,
+        criterion.text,
+        None,
+        (),
+        computability_of(combined),
+        categories,
+        rest,
+        (0, len(criterion.text)),
+        combined=combined,
     )
 
 

@@ -16,7 +16,7 @@ from trialmatch.rules.ast import (
     Flag,
     Latest,
     Quantity,
-    Review,
+    Unknown,
 )
 from trialmatch.rules.drafting.patterns import COMPARATOR, NUMBER, Finding, count, excepted, operator, span_of
 from trialmatch.trials.model import CriterionType
@@ -74,7 +74,12 @@ def _her2(text: str, match: re.Match[str]) -> Condition:
             op=operator(own.group("op")),
             threshold=Quantity(value=count(own.group("n"))),
         )
-        return Any(items=(ratio, Review(reason="Confirm HER2 IHC 3+ (the trial's own definition)")))
+        return Any(
+            items=(
+                ratio,
+                Unknown(reason="HER2 IHC score 3+ (the trial's own definition)"),
+            )
+        )
     args = (("specimen", _specimen(text, match, positive)),)
     category = Category(value="positive" if positive else "negative")
     return Compare(value=Derived(name="her2", args=args), op="==", threshold=category)

@@ -65,6 +65,16 @@ NEGATION = re.compile(
 _CLAUSE_BREAK = re.compile(r"(?<!\d)[.;](?!\d)|\n|\bhowever\b|\bbut\b", re.IGNORECASE)
 
 
+_UNPRINTABLE = re.compile(r"[\s\x00-\x1f\x7f]+")
+
+
+def shortened(text: str, length: int) -> str:
+    """Text for a label or reason: one line, no control characters (a rule file could not hold them), cut at a
+    word boundary to ``length``."""
+    folded = _UNPRINTABLE.sub(" ", text).strip(" ;.,")
+    return folded if len(folded) <= length else folded[: length - 1].rsplit(" ", 1)[0] + " …"
+
+
 def count(text: str) -> float:
     """A number as written: ``1,500`` or ``2.0`` or ``two``."""
     lowered = text.lower()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from trialmatch.rules.ast import Review
-from trialmatch.rules.drafting.patterns import Finding, clause
+from trialmatch.rules.drafting.patterns import Finding, clause, shortened
 from trialmatch.trials.model import CriterionType
 
 TOPICS: tuple[tuple[str, str], ...] = (
@@ -39,7 +39,8 @@ TOPICS: tuple[tuple[str, str], ...] = (
         "No serious uncontrolled illness (investigator's judgement)",
     ),
     (
-        r"\bprotocol\b|study\s+procedures|a\s+biopsy|histological\s+biopsy|PET\s+imaging|able\s+to\s+undergo|weight\s+limits?",
+        # Not "protocol" or "biopsy" alone: "protocol therapy" and "biopsy-proven" carry facts records hold.
+        r"study\s+procedures|able\s+to\s+undergo|weight\s+limits?",
         "A study procedure or protocol requirement",
     ),
 )
@@ -48,9 +49,7 @@ _MAX_REASON = 110
 
 
 def _reason(label: str, text: str) -> str:
-    folded = re.sub(r"\s+", " ", text).strip(" ;.,")
-    short = folded if len(folded) <= _MAX_REASON else folded[: _MAX_REASON - 1].rsplit(" ", 1)[0] + " …"
-    return f"{label}: {short}"
+    return f"{label}: {shortened(text, _MAX_REASON)}"
 
 
 def find(text: str, ctype: CriterionType) -> list[Finding]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from trialmatch.rules.ast import All, Any, Compare, Condition, Derived, Has, Quantity, Review, Timing
+from trialmatch.rules.ast import All, Any, Compare, Condition, Derived, Has, Quantity, Timing, Unknown
 from trialmatch.rules.drafting.patterns import (
     COMPARATOR,
     COUNT,
@@ -136,11 +136,11 @@ def _drugs(text: str) -> list[Finding]:
         joins = re.search(r"\bwith\s+(?:the\s+)?(?:previous|prior)\s+$", text[max(0, start - 30) : start], re.I)
         purpose = _PURPOSE.match(text, end)
         if purpose and kept is not None:
-            ask = Review(reason=f"Confirm the drug is taken {' '.join(purpose.group(0).split())}")
+            ask = Unknown(reason=f"whether the drug is taken {' '.join(purpose.group(0).split())}")
             kept, end = All(items=(kept, ask)), purpose.end()
         window_span = _window_span(text, end) if within else None
         if window_span and kept is not None and _FROM_DIAGNOSIS.match(text, window_span[1]):
-            kept = All(items=(kept, Review(reason="Confirm the timing: the window is counted from the diagnosis")))
+            kept = All(items=(kept, Unknown(reason="the timing, counted from the diagnosis rather than from today")))
         spans = (window_span,) if window_span else ()
         out.append(Finding("therapy", (start, end), kept, key, joins_all=bool(joins), extra_spans=spans))
     return out
