@@ -208,7 +208,7 @@ def main_trials(size: int, counts: list[int]) -> None:
             run = json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
             st = run["stages"]
             total = sum(st.values())
-            criteria = sum(len(b.trial.criteria) for b in trials[: run["trials"]])
+            criteria = sum(len(b.criteria) for b in trials[: run["trials"]])
             print(
                 f"| {run['trials']} | {criteria:,} | {st['compile']:.1f} s | {run['plan']:.1f} s | {st['wide']:.1f} s "
                 f"| {st['verdicts']:.1f} s | {st['criteria']:.1f} s | {st['feasibility']:.1f} s | {total:.1f} s "

@@ -92,11 +92,11 @@ def test_batches_give_the_files_of_one_wide_query(library: Path, tmp_path: Path)
 
 def test_batches_keep_whole_trials_in_order() -> None:
     trials, _ = select([], None)
-    sizes = [len(b.trial.criteria) for b in trials]
+    sizes = [len(b.criteria) for b in trials]
     for limit in (1, 20, max(sizes), sum(sizes)):
         groups = batches(trials, limit)
         assert [b for g in groups for b in g] == trials
         for group in groups:
-            width = sum(len(b.trial.criteria) for b in group)
+            width = sum(len(b.criteria) for b in group)
             assert width <= limit or len(group) == 1
     assert len(batches(trials, sum(sizes))) == 1

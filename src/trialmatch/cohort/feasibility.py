@@ -100,7 +100,7 @@ def percent(part: int, whole: int) -> float:
 def summarize(bound: TrialRules, query: TrialQuery, wide: pa.Table) -> TrialFeasibility:
     """The trial's feasibility from its columns of the wide table (the verdict logic of :class:`TrialQuery`)."""
     trial = bound.trial
-    texts = {c.id: c for c in trial.criteria}
+    texts = {c.id: c for c in bound.criteria}  # the record's sex and age limits too
     compiled = query.compiled
     statuses = _statuses(wide, compiled)
     fails = np.column_stack([statuses[:, k] == _failing(c) for k, c in enumerate(compiled)]) if compiled else None

@@ -149,7 +149,7 @@ def batches(trials: Sequence[TrialRules], limit: int = MAX_BATCH_CRITERIA) -> li
     groups: list[list[TrialRules]] = []
     size = 0
     for bound in trials:
-        width = len(bound.trial.criteria)
+        width = len(bound.criteria)
         if not groups or size + width > limit:
             groups.append([])
             size = 0
