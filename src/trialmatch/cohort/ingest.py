@@ -26,7 +26,7 @@ from typing import TypeVar
 from trialmatch.cohort.calls import Calls, default_calls, rule_calls
 from trialmatch.cohort.facts import patient_rows, record_row
 from trialmatch.cohort.store import REJECTS, Manifest, PartWriter, clear
-from trialmatch.cohort.tables import MEASURED_KINDS, RECORDS, store_schemas
+from trialmatch.cohort.tables import MEASURED_KINDS, RECORD_ROWS, RECORDS, store_schemas
 from trialmatch.errors import TrialmatchError
 from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources import Shard, count_patients, ndjson_inputs, read_patients
@@ -160,7 +160,7 @@ def ingest_one(job: Job) -> PartResult:
     library = default_library()
     result = PartResult()
     problems: list[InputProblem] = []
-    writer = PartWriter(job.out, job.part, store_schemas(job.calls, records=True))
+    writer = PartWriter(job.out, job.part, store_schemas(job.calls, records=True), rows=RECORD_ROWS)
     try:
         for k, record in enumerate(_records(job, library, problems)):
             _store(record, job, job.key(job.shard.ordinal(k)), library, writer, result)
@@ -317,7 +317,7 @@ def store_records(records: Iterable[PatientRecord], out: Path, as_of: dt.date, c
     clear(out)
     manifest = Manifest(as_of=as_of, concepts_version=library.version, source="records", records_kept=True)
     manifest.hold(calls)
-    writer = PartWriter(out, "00000", store_schemas(calls, records=True))
+    writer = PartWriter(out, "00000", store_schemas(calls, records=True), rows=RECORD_ROWS)
     for n, record in enumerate(records):
         for table, rows in patient_rows(record, n, as_of, library, calls).tables.items():
             writer.add(table, rows)

@@ -102,17 +102,25 @@ def table_path(folder: Path, table: str) -> Path:
 
 class PartWriter:
     """Writes one part file per table. Queued rows are flushed as a row group once they hold about ``cells``
-    values (so the wide ``patients`` rows flush sooner than the narrow fact rows: memory stays bounded);
-    Arrow tables are written in row groups of ``batch`` rows."""
+    values (so the wide ``patients`` rows flush sooner than the narrow fact rows: memory stays bounded), or
+    ``rows`` rows for the tables it names (the kept records: one long text per patient); Arrow tables are
+    written in row groups of ``batch`` rows."""
 
     def __init__(
-        self, folder: Path, part: str, schemas: Mapping[str, pa.Schema], batch: int = 50_000, cells: int = 1_000_000
+        self,
+        folder: Path,
+        part: str,
+        schemas: Mapping[str, pa.Schema],
+        batch: int = 50_000,
+        cells: int = 1_000_000,
+        rows: Mapping[str, int] | None = None,
     ) -> None:
         self.folder = folder
         self.part = part
         self.schemas = schemas
         self.batch = batch
         self._limits = {name: max(1_000, cells // len(schema)) for name, schema in schemas.items()}
+        self._limits.update(rows or {})
         self._rows: dict[str, list[Mapping[str, Any]]] = {name: [] for name in schemas}
         self._writers: dict[str, pq.ParquetWriter] = {}
 

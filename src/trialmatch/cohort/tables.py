@@ -134,6 +134,8 @@ TABLES = ("patients", "measurements", "conditions", "medications", "procedures",
 RECORDS = "records"
 """Beside the tables, not screened: each patient's record as read (JSON of the model), for other as-of dates."""
 RECORD_SCHEMA = pa.schema([KEY_COLUMN, ("patient_id", pa.string()), ("record", pa.string())])
+RECORD_ROWS = {RECORDS: 500}
+"""Records a part writer queues before writing them (a record is a few kilobytes of text)."""
 EVENT_TABLES = {"condition": "conditions", "drug": "medications", "procedure": "procedures"}
 
 
