@@ -18,6 +18,13 @@ if [ -d "$examples" ]; then
   $tm screen "$examples"/*.json --as-of "$as_of" --answers "$examples/answers.yaml"
   $tm screen "$examples"/*.json --as-of "$as_of" --answers "$examples/answers.yaml" --format html --out demo-output
   echo "HTML reports: demo-output/index.html"
+  echo
+  echo "== The coordinator's work-list (demo-output/worklist.sqlite3): add two patients, list, re-screen later"
+  db="sqlite:///$PWD/demo-output/worklist.sqlite3"
+  rm -f demo-output/worklist.sqlite3*
+  $tm worklist add "$examples"/ex-02.json "$examples"/ex-04.json --as-of "$as_of" --db "$db"
+  $tm worklist list --db "$db"
+  $tm worklist rescreen --as-of 2026-11-27 --db "$db"
 fi
 
 echo
@@ -25,3 +32,4 @@ echo "== The web page and HTTP API for coordinators"
 echo "Start it with:  .venv/bin/trialmatch serve"
 echo "It listens on 127.0.0.1:8000 and prints a login link with a one-time token; API calls need"
 echo "'Authorization: Bearer <token>' (set TRIALMATCH_API_TOKEN to choose it). See docs/api.md."
+echo "The work-list pages are at /ui/worklist (docs/worklist.md)."

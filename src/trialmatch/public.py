@@ -202,12 +202,17 @@ def screen(
     *,
     as_of: dt.date | str | None = None,
     answers: SiteAnswers | PathLike | None = None,
+    concept_library: ConceptLibrary | None = None,
 ) -> Results:
-    """Screen each patient against each trial (default: the whole library) at ``as_of`` (default today)."""
+    """Screen each patient against each trial (default: the whole library) at ``as_of`` (default today).
+
+    ``concept_library`` is the one the patients were read with (:func:`concepts`), when not the default: its
+    version goes into every result.
+    """
     records = [patients] if isinstance(patients, PatientRecord) else list(patients)
     bound = load_trials() if trials is None else list(trials)
     date, given = _date(as_of), _answers(answers)
-    version = default_library().version
+    version = (concept_library or default_library()).version
     outcomes = tuple(screen_patient(r, bound, date, given, concepts_version=version) for r in records)
     return Results(outcomes=outcomes, problems=tuple(p for r in records for p in r.problems))
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from trialmatch import public
 from trialmatch.commands.dates import as_of_date
 from trialmatch.commands.exit_codes import ExitCode
 from trialmatch.commands.progress import progress_bar
@@ -16,14 +17,14 @@ from trialmatch.commands.trial_selection import select
 from trialmatch.engine.answers import SiteAnswers, load_answers
 from trialmatch.engine.outcome import ScreeningOutcome
 from trialmatch.engine.ranking import select_trials
-from trialmatch.engine.screening import screen_patient, walk
+from trialmatch.engine.screening import walk
 from trialmatch.errors import InputError, TrialmatchError
 from trialmatch.patients.model import InputProblem, PatientRecord
 from trialmatch.patients.sources import read_patients
 from trialmatch.reports.html import write_reports
 from trialmatch.reports.terminal import print_report
 from trialmatch.rules.catalog import TrialRules
-from trialmatch.terminology.concepts import ConceptLibrary, default_library
+from trialmatch.terminology.concepts import ConceptLibrary
 
 FORMATS = ("table", "json", "html")
 
@@ -132,7 +133,7 @@ def screen(
     date = as_of_date(as_of)
     try:
         site_answers = load_answers(answers) if answers else SiteAnswers()
-        concepts = default_library().with_local_map(local_map) if local_map else default_library()
+        concepts = public.concepts(local_map)
     except TrialmatchError as exc:
         raise _fail(str(exc)) from exc
     bound, trial_errors = select(trials or [], library, no_bundled=no_bundled)
@@ -144,11 +145,12 @@ def screen(
         typer.echo(message, err=True)
     if not records or not bound:
         raise _fail("no patients to screen" if not records else "no trials to screen against")
-    outcomes = []
+    outcomes: list[ScreeningOutcome] = []
     with progress_bar() as bar:
         task = bar.add_task(f"screening against {len(bound)} trials", total=len(records), unit="patients")
         for record in records:
-            outcomes.append(screen_patient(record, bound, date, site_answers, concepts_version=concepts.version))
+            screened = public.screen([record], bound, as_of=date, answers=site_answers, concept_library=concepts)
+            outcomes.extend(screened)
             bar.advance(task)
     _emit(outcomes, output_format, out)
     unused_answers = _unmatched(site_answers, outcomes)
