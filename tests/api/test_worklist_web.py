@@ -180,3 +180,16 @@ def test_an_unreadable_upload_is_refused_with_the_reason(client: TestClient) -> 
     files = [("files", ("notes.txt", b"not a record", "text/plain"))]
     response = client.post(f"{BASE}/add", data={"csrf": csrf, "as_of": AS_OF}, files=files)
     assert response.status_code == 422 and "notes.txt" in response.text
+
+
+def test_serve_refuses_an_unreachable_worklist_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from trialmatch.cli import app as cli_app
+
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: pytest.fail("the server must not start"))
+    url = "postgresql+psycopg://rc:secret@127.0.0.1:1/none?connect_timeout=2"
+    result = CliRunner().invoke(cli_app, ["serve", "--library", str(tmp_path), "--worklist-db", url])
+    assert result.exit_code == 2
+    assert "cannot open the work-list database postgresql+psycopg://rc:***@" in result.output
+    assert "secret" not in result.output

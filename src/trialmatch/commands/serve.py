@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from trialmatch.commands.exit_codes import ExitCode
+from trialmatch.errors import WorklistError
 from trialmatch.trials.library import default_library_dir
 
 DEFAULT_HOST = "127.0.0.1"
@@ -58,7 +59,11 @@ def serve(
         max_body=max_body,
         worklist_url=worklist_db,
     )
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except WorklistError as exc:  # e.g. an unreachable --worklist-db server
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(ExitCode.NOTHING_DONE) from exc
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"trialmatch serving on http://{shown}:{port} (library {root})")
     if generated:
