@@ -257,8 +257,8 @@ def assert_store_screens_as_records(
 ) -> set[tuple[str, str]]:
     """``screen_store`` gives each record's per-patient screening, criterion by criterion and verdict by verdict;
     the (trial, criterion) pairs it could not compile."""
-    result = screen_store(store, trials, out)
-    uncompiled = {(q.query.trial_id, c.criterion_id) for q in result.trials for c in q.query.uncompiled}
+    result = screen_store(store, trials, out, as_of=as_of)
+    uncompiled = {(t.trial_id, criterion_id) for t in result.trials for criterion_id, _ in t.not_compiled}
     criteria = {
         (row["patient_id"], row["trial_id"], row["criterion_id"]): row["status"]
         for row in pq.read_table(out / "criteria.parquet").to_pylist()

@@ -91,10 +91,10 @@ def test_broken_records_are_each_rejected_once_with_several_workers(
 ) -> None:
     monkeypatch.setattr(ingest_module, "MIN_SHARD", 1)
     inputs = _inputs(tmp_path)
-    done: list[tuple[int, int]] = []
+    done: list[tuple[int, int, int | None]] = []
     manifest = ingest(inputs, tmp_path / "store", AS_OF, store_calls([]), workers=3, progress=lambda *p: done.append(p))
     assert (manifest.patients_read, manifest.patients_stored, manifest.patients_rejected) == (17, 17, 0)
-    assert sorted(done) == [(n, 9) for n in range(1, 10)]  # three shards for each input
+    assert done[-1] == (17, 1, 17)  # every patient counted once across the shards
     rejects = _rejects(tmp_path / "store")
     assert sum(rejects.values()) == manifest.records_rejected == 5 and set(rejects.values()) == {1}
     assert {record.split(" (")[0] for record, _ in rejects} == {
@@ -148,3 +148,22 @@ def test_the_store_is_the_same_whatever_the_number_of_workers(tmp_path: Path, mo
     assert len(list((tmp_path / "three/patients").iterdir())) == len(EXAMPLES) + 3  # the export was split
     assert _rows(tmp_path / "one") == _rows(tmp_path / "three")
     assert _rejects(tmp_path / "one") == _rejects(tmp_path / "three")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ingest_reports_patients_and_facts_as_they_are_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """Progress counts every stored patient once, with its facts, whichever process stored it; with workers the
+    planned total comes first, so the display can show an ETA."""
+    monkeypatch.setattr(ingest_module, "MIN_SHARD", 1)
+    inputs = _inputs(tmp_path)
+    seen: list[tuple[int, int, int | None]] = []
+    manifest = ingest(
+        inputs, tmp_path / "store", AS_OF, store_calls([]), workers=workers, progress=lambda *a: seen.append(a)
+    )
+    patients, facts, total = seen[-1]
+    assert patients == manifest.patients_stored == 17
+    assert facts == 1  # the one observation that belongs to a patient
+    assert [p for p, _, _ in seen] == sorted(p for p, _, _ in seen)  # never goes back
+    assert total == (None if workers == 1 else 17)

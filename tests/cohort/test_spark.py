@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import cohort_data as diff
@@ -69,3 +72,23 @@ def test_cohort_screen_writes_the_same_files_on_spark_and_duckdb(tmp_path: Path)
         spark = pq.read_table(tmp_path / "spark" / name).sort_by([(k, "ascending") for k in keys])
         assert duck.num_rows > len(records)
         assert duck.to_pylist() == spark.to_pylist()
+
+
+def test_spark_runs_quietly(tmp_path: Path) -> None:
+    """A cohort run on Spark, in a fresh process (Spark reads its logging set-up as its JVM starts): no INFO or
+    WARN log lines and no stage progress bars on the console, just the summary line (and the two lines the
+    JVM prints as it starts, announcing the shell's default level)."""
+    _spark_or_skip()
+    cli = [sys.executable, "-c", "from trialmatch.cli import app; app()", "cohort"]
+    made = subprocess.run([*cli, "synth", "--patients", "30", "--out", str(tmp_path / "store")], capture_output=True)
+    assert made.returncode == 0, made.stderr
+    args = ["screen", str(tmp_path / "store"), "--engine", "spark", "--trials", "NCT02286843", "--out", str(tmp_path)]
+    run = subprocess.run([*cli, *args], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().endswith(f"30 patients x 1 trials screened into {tmp_path}")
+    noise = [
+        line
+        for line in (run.stdout + run.stderr).splitlines()
+        if re.search(r"\b(INFO|WARN)\b|\[Stage \d", line) and not line.startswith("Setting default log level")
+    ]
+    assert noise == []

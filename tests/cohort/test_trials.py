@@ -30,6 +30,21 @@ def test_cohort_screen_equals_per_patient_screening(tmp_path: Path) -> None:
     assert ("NCT06450314", "inc-6") not in uncompiled  # continuous anti-HER2 therapy compiles
 
 
+def test_one_store_screens_at_any_date_as_per_patient_screening(tmp_path: Path) -> None:
+    """Ingested once, screened at the store's date, half a year before and a year after: each run equals the
+    per-patient screening at its own date, criterion by criterion (values derived from the kept records)."""
+    trials, _ = select([], None)
+    ingest(EXAMPLES, tmp_path / "store", AS_OF, store_calls(trial_rules(trials)), workers=1)
+    records = [rec for path in EXAMPLES for rec in read_patients(path)]
+    verdicts = []
+    for day in (AS_OF - dt.timedelta(days=182), AS_OF, AS_OF + dt.timedelta(days=365)):
+        out = tmp_path / day.isoformat()
+        assert_store_screens_as_records(tmp_path / "store", out, trials, records, day)
+        verdicts.append(sorted(tuple(r.values()) for r in pq.read_table(out / "verdicts.parquet").to_pylist()))
+        assert not any(p.name.startswith(".as-of-") for p in out.iterdir())  # the derived store is cleaned up
+    assert verdicts[0] != verdicts[1] != verdicts[2]  # the dates matter for these patients
+
+
 def test_cli_screen_writes_every_output(tmp_path: Path) -> None:
     runner = CliRunner()
     made = runner.invoke(app, ["synth", "--patients", "300", "--seed", "7", "--out", str(tmp_path / "s")])
@@ -38,10 +53,13 @@ def test_cli_screen_writes_every_output(tmp_path: Path) -> None:
     assert ran.exit_code == 0, ran.output
     verdicts = pq.read_table(tmp_path / "o/verdicts.parquet")
     assert verdicts.num_rows == 300
-    funnel = (tmp_path / "o/feasibility.csv").read_text(encoding="utf-8").splitlines()
-    assert funnel[0].startswith("trial_id,step,criterion_id") and len(funnel) > 1
+    with (tmp_path / "o/feasibility.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    counts = {r["item"]: int(r["count"]) for r in rows if r["section"] == "headline"}
+    assert counts["patients"] == 300 and counts["eligible"] + counts["possible"] + counts["excluded"] == 300
+    assert {r["trial_id"] for r in rows if r["section"] == "attrition"} == {"NCT02286843"}
     page = (tmp_path / "o/feasibility.html").read_text(encoding="utf-8")
-    assert "NCT02286843" in page and "plotly" in page and "<script src=" not in page
+    assert "NCT02286843" in page and "<svg" in page and "<script" not in page and "src=" not in page
     wrong = runner.invoke(app, ["screen", str(tmp_path / "s"), "--out", str(tmp_path / "o2"), "--as-of", "2020-01-01"])
     assert wrong.exit_code != 0 and "re-ingest" in wrong.output
 
@@ -87,7 +105,7 @@ def test_synth_fhir_ingests_cleanly_and_screens_as_per_patient(tmp_path: Path) -
     ran = runner.invoke(app, ["screen", str(tmp_path / "store"), "--out", str(tmp_path / "cli")])
     assert ran.exit_code == 0, ran.output
     with (tmp_path / "cli/feasibility.csv").open(newline="") as f:
-        steps = list(csv.DictReader(f))
-    excluding = {(s["trial_id"], s["criterion_id"]) for s in steps if int(s["excluded"]) > 0}
+        steps = [s for s in csv.DictReader(f) if s["section"] == "attrition"]
+    excluding = {(s["trial_id"], s["item"]) for s in steps if s["measure"] == "excluded" and int(s["count"]) > 0}
     assert len(excluding) >= 3  # not degenerate: several criteria exclude patients
-    assert all(int(s["remaining_after"]) > 0 for s in steps if s["step"] == "1")
+    assert all(int(s["count"]) > 0 for s in steps if s["position"] == "1" and s["measure"] == "remaining_after")

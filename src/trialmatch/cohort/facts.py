@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trialmatch.cohort.calls import Call, Calls, parse_key
-from trialmatch.cohort.tables import LATEST_PARTS, derived_column, derived_parts, latest_column
+from trialmatch.cohort.tables import call_columns, latest_columns
 from trialmatch.engine.history import Episode, condition_episode, event_episode
 from trialmatch.engine.measurements import _category, measured_value
 from trialmatch.errors import UnitError
@@ -46,7 +46,7 @@ def patient_rows(record: PatientRecord, key: int, as_of: dt.date, library: Conce
     pid = record.patient_id
     rows = PatientRows()
     latest = _latest(ctx, library)
-    values = {**_derived_values(record, as_of, library, calls.patient), **_latest_values(latest, calls.latest, library)}
+    values = {**_derived_values(ctx, calls.patient), **_latest_values(latest, calls.latest, library)}
     rows.add("patients", [{**_counts(ctx), **values}])
     rows.add("measurements", _measurement_rows(pid, record.measurements, latest, library))
     rows.add("conditions", _event_rows(pid, [(f, (f.concept,)) for f in ctx.conditions], library))
@@ -57,7 +57,7 @@ def patient_rows(record: PatientRecord, key: int, as_of: dt.date, library: Conce
             "patient_id": pid,
             "lesion_id": le.id,
             "source": le.source,
-            **_lesion_values(record, le, as_of, library, calls),
+            **_lesion_values(ctx, le, calls),
         }
         for le in record.lesions
     ]
@@ -66,6 +66,11 @@ def patient_rows(record: PatientRecord, key: int, as_of: dt.date, library: Conce
         for row in table:
             row["pk"] = key
     return rows
+
+
+def record_row(record: PatientRecord, key: int) -> Row:
+    """The record as read, kept beside the tables so the store can be seen again at any as-of date."""
+    return {"pk": key, "patient_id": record.patient_id, "record": record.model_dump_json()}
 
 
 def _counts(ctx: Context) -> Row:
@@ -109,7 +114,7 @@ def _latest_values(latest: dict[str, Measurement], concepts: frozenset[str], lib
             "high": high,
             "date": None if m is None else m.date,
         }
-        row.update({latest_column(concept, part): parts[part] for part, _ in LATEST_PARTS})
+        row.update({column: parts[part] for part, column in latest_columns(concept)})
     return row
 
 
@@ -207,20 +212,18 @@ def _value_columns(call: Call, dv: DerivedValue) -> Row:
         "bool": value if isinstance(value, bool) else None,
         "unit": dv.unit,
     }
-    return {derived_column(call, part): parts[part] for part, _ in derived_parts(call)}
+    return {column: parts[part] for part, column in call_columns(call)}
 
 
-def _derived_values(record: PatientRecord, as_of: dt.date, library: ConceptLibrary, calls: frozenset[Call]) -> Row:
+def _derived_values(ctx: Context, calls: frozenset[Call]) -> Row:
     row: Row = {}
-    for name, key in sorted(calls):
-        dv = derive.derive(name, parse_key(key), record, as_of, is_a=library.is_a)
-        row.update(_value_columns((name, key), dv))
+    for call in sorted(calls):
+        row.update(_value_columns(call, derive.derive_in(ctx, call[0], parse_key(call[1]))))
     return row
 
 
-def _lesion_values(record: PatientRecord, lesion: Lesion, as_of: dt.date, library: ConceptLibrary, calls: Calls) -> Row:
+def _lesion_values(ctx: Context, lesion: Lesion, calls: Calls) -> Row:
     row: Row = {}
-    for name, key in sorted(calls.lesion):
-        dv = derive.derive_lesion(name, parse_key(key), lesion, record, as_of, is_a=library.is_a)
-        row.update(_value_columns((name, key), dv))
+    for call in sorted(calls.lesion):
+        row.update(_value_columns(call, derive.derive_lesion_in(ctx, call[0], lesion, parse_key(call[1]))))
     return row

@@ -22,6 +22,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from multiprocessing import TimeoutError as StillWorking
 from multiprocessing import get_context
 from multiprocessing.pool import Pool
 from pathlib import Path
@@ -30,9 +31,9 @@ from typing import TypeVar
 from trialmatch.cohort.building import rebuild
 from trialmatch.cohort.calls import Calls, default_calls, rule_calls
 from trialmatch.cohort.duplicates import Duplicates, Reject, resolve_duplicates
-from trialmatch.cohort.facts import patient_rows
+from trialmatch.cohort.facts import patient_rows, record_row
 from trialmatch.cohort.store import REJECTS, UNMAPPED, Manifest, PartWriter, clear
-from trialmatch.cohort.tables import MEASURED_KINDS, store_schemas
+from trialmatch.cohort.tables import MEASURED_KINDS, RECORD_ROWS, RECORDS, store_schemas
 from trialmatch.errors import TrialmatchError
 from trialmatch.patients.codings import UnmappedCodes, record_codings
 from trialmatch.patients.model import NOT_USED, InputProblem, PatientRecord
@@ -49,6 +50,47 @@ own part files."""
 
 T = TypeVar("T")
 R = TypeVar("R")
+Progress = Callable[[int, int, int | None], None]
+"""Called with (patients done, facts read, patients in all when planning counted them) while ingest runs."""
+
+
+class Pulse:
+    """Patients done and facts read so far, counted in shared memory by whichever process stores them, so the
+    main process can report progress while the pool works (in-process runs report at once)."""
+
+    def __init__(self, report: Callable[[int, int], None] | None = None) -> None:
+        self.counts = get_context("spawn").Array("q", 2)
+        self.report = report
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"counts": self.counts, "report": None}  # a worker only counts
+
+    def add(self, facts: int) -> None:
+        """One more patient, with its facts."""
+        with self.counts.get_lock():
+            self.counts[0] += 1
+            self.counts[1] += facts
+        if self.report is not None:
+            self.report(*self.read())
+
+    def read(self) -> tuple[int, int]:
+        """(patients, facts) so far."""
+        with self.counts.get_lock():
+            return self.counts[0], self.counts[1]
+
+
+_pulse: Pulse | None = None  # this process's counter: set by the pool's initializer, or by an in-process run
+
+
+def _listen(pulse: Pulse | None) -> None:
+    global _pulse
+    _pulse = pulse
+
+
+def _start_worker(pulse: Pulse | None) -> None:
+    """A pool worker's set-up: it dies with its parent and counts into the parent's pulse."""
+    die_with_parent()
+    _listen(pulse)
 
 
 @dataclass
@@ -133,7 +175,7 @@ def ingest_one(job: Job) -> PartResult:
     library = default_library()
     result = PartResult()
     problems: list[InputProblem] = []
-    writer = PartWriter(job.out, job.part, store_schemas(job.calls))
+    writer = PartWriter(job.out, job.part, store_schemas(job.calls, records=True), rows=RECORD_ROWS)
     try:
         for k, record in enumerate(_records(job, library, problems)):
             _store(record, job, job.key(job.shard.ordinal(k)), library, writer, result)
@@ -169,7 +211,11 @@ def _store(
         return
     for table, table_rows in rows.tables.items():
         writer.add(table, table_rows)
+    writer.add(RECORDS, [record_row(record, key)])
     result.stored += 1
+    if _pulse is not None:
+        facts = (record.measurements, record.conditions, record.medications, record.procedures, record.lesions)
+        _pulse.add(sum(map(len, facts)))
 
 
 def _rejected(problems: Iterable[InputProblem]) -> list[Reject]:
@@ -188,12 +234,12 @@ def ingest(
     calls: Calls,
     *,
     workers: int = 1,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> Manifest:
     """Ingest every input into the store at ``out`` and write its manifest and rejects file.
 
-    ``progress`` is called with (shards done, shards in all) as each shard finishes. StoreBusyError when
-    another process is writing the store."""
+    ``progress`` is called with (patients done, facts read, patients in all or None) as patients are stored.
+    StoreBusyError when another process is writing the store."""
     with rebuild(out) as building:
         return _ingest_into(building, inputs, as_of, calls, workers, progress)
 
@@ -204,15 +250,23 @@ def _ingest_into(
     as_of: dt.date,
     calls: Calls,
     workers: int,
-    progress: Callable[[int, int], None] | None,
+    progress: Progress | None,
 ) -> Manifest:
     jobs = [Job(path, out, n, as_of, calls) for n, path in enumerate(inputs)]
-    manifest = Manifest(as_of=as_of, concepts_version=default_library().version)
+    manifest = Manifest(as_of=as_of, concepts_version=default_library().version, records_kept=True)
     manifest.hold(calls)
     plans: list[Plan] = []
+    total: list[int | None] = [None]
+
+    def report(patients: int, facts: int) -> None:
+        if progress is not None:
+            progress(patients, facts, total[0])
+
+    pulse = Pulse(report)
     try:
-        with _Workers(workers) as pool, (out / REJECTS).open("w", newline="", encoding="utf-8") as handle:
+        with _Workers(workers, pulse) as pool, (out / REJECTS).open("w", newline="", encoding="utf-8") as handle:
             plans.extend(pool.map(plan_input, jobs) if workers > 1 else map(Plan, jobs))
+            total[0] = sum(p.patients for p in plans) if workers > 1 else None
             writer = csv.writer(handle)
             writer.writerow(["record", "reason"])
             tally = _Tally(manifest, writer.writerows)
@@ -220,10 +274,9 @@ def _ingest_into(
                 tally.reject(plan.rejects)
                 tally.not_used.update(plan.not_used)
             shards = [job for plan in plans for job in plan.jobs(workers)]
-            for done, result in enumerate(pool.map(ingest_one, shards), start=1):
+            for result in pool.map(ingest_one, shards, tick=lambda: report(*pulse.read())):
                 tally.add(result)
-                if progress is not None:
-                    progress(done, len(shards))
+            report(*pulse.read())
             tally.duplicates(resolve_duplicates(out))
             tally.unmapped.write(out / UNMAPPED)
             manifest.records_not_used = dict(sorted(tally.not_used.items()))
@@ -273,38 +326,52 @@ class _Tally:
 
 class _Workers:
     """Runs jobs in this process (one worker, or a single job), else in one spawn pool that is started when
-    first needed and then serves planning and shards alike (starting a worker costs about a second)."""
+    first needed and then serves planning and shards alike (starting a worker costs about a second). Every
+    process stores into the same :class:`Pulse`."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, pulse: Pulse) -> None:
         self.workers = workers
+        self.pulse = pulse
         self._pool: Pool | None = None
 
     def __enter__(self) -> _Workers:
+        _listen(self.pulse)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        _listen(None)
         if self._pool is not None:
             self._pool.terminate()
 
-    def map(self, work: Callable[[T], R], jobs: list[T]) -> Iterator[R]:
-        """Each job's result as it finishes."""
+    def map(self, work: Callable[[T], R], jobs: list[T], tick: Callable[[], None] | None = None) -> Iterator[R]:
+        """Each job's result as it finishes; ``tick`` is called about twice a second while the pool works."""
         if self.workers <= 1 or len(jobs) <= 1:
-            return map(work, jobs)
+            yield from map(work, jobs)
+            return
         if self._pool is None:
-            self._pool = get_context("spawn").Pool(self.workers, initializer=die_with_parent)
-        return self._pool.imap_unordered(work, jobs)
+            self._pool = get_context("spawn").Pool(self.workers, initializer=_start_worker, initargs=(self.pulse,))
+        results = self._pool.imap_unordered(work, jobs)
+        for _ in jobs:
+            while True:
+                try:
+                    yield results.next(timeout=0.5)
+                    break
+                except StillWorking:
+                    if tick is not None:
+                        tick()
 
 
 def store_records(records: Iterable[PatientRecord], out: Path, as_of: dt.date, calls: Calls) -> Manifest:
     """Write records already in memory as a store (tests, small cohorts); every record must be storable."""
     library = default_library()
     clear(out)
-    manifest = Manifest(as_of=as_of, concepts_version=library.version, source="records")
+    manifest = Manifest(as_of=as_of, concepts_version=library.version, source="records", records_kept=True)
     manifest.hold(calls)
-    writer = PartWriter(out, "00000", store_schemas(calls))
+    writer = PartWriter(out, "00000", store_schemas(calls, records=True), rows=RECORD_ROWS)
     for n, record in enumerate(records):
         for table, rows in patient_rows(record, n, as_of, library, calls).tables.items():
             writer.add(table, rows)
+        writer.add(RECORDS, [record_row(record, n)])
         manifest.patients_read += 1
         manifest.patients_stored += 1
     writer.close()

@@ -129,10 +129,45 @@ class CohortQuery:
 
 
 def _union(parts: Sequence[exp.Expr]) -> exp.Expr:
+    """``UNION ALL`` of the parts, built in place: sqlglot copies both sides by default, which made a run of N
+    trials copy the growing union N times (quadratic; minutes at 170 trials for the same SQL)."""
     query = parts[0]
     for part in parts[1:]:
-        query = exp.union(query, part, distinct=False)
+        query = exp.union(query, part, distinct=False, copy=False)
     return query
+
+
+MAX_BATCH_CRITERIA = 128
+"""Top-level criteria compiled into one wide query. DuckDB's planning grows faster than linearly with the width
+of one query (benchmarks/README.md), so a run of many trials is split into queries of bounded size, whole trials
+each, and its cost grows linearly with the number of trials."""
+
+
+def batches(trials: Sequence[TrialRules], limit: int = MAX_BATCH_CRITERIA) -> list[list[TrialRules]]:
+    """The trials in order, grouped so that each group has at most ``limit`` top-level criteria (a larger trial
+    is a group of its own)."""
+    groups: list[list[TrialRules]] = []
+    size = 0
+    for bound in trials:
+        width = len(bound.criteria)
+        if not groups or size + width > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(bound)
+        size += width
+    return groups
+
+
+def compile_batches(
+    trials: Sequence[TrialRules],
+    dialect: Dialect,
+    as_of: dt.date,
+    library: ConceptLibrary,
+    calls: Calls,
+    limit: int = MAX_BATCH_CRITERIA,
+) -> list[CohortQuery]:
+    """The trials' SQL as wide queries of at most ``limit`` top-level criteria each, run one after the other."""
+    return [compile_trials(group, dialect, as_of, library, calls) for group in batches(trials, limit)]
 
 
 def compile_trials(

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from trialmatch.cohort.calls import Calls
-from trialmatch.cohort.tables import KEY_COLUMN, TABLES
+from trialmatch.cohort.tables import KEY_COLUMN, RECORDS, TABLES
 from trialmatch.errors import InputError
 
 MANIFEST = "manifest.json"
@@ -49,6 +49,8 @@ class Manifest:
     lesion_calls: list[list[str]] = field(default_factory=list)
     latest_concepts: list[str] = field(default_factory=list)
     source: str = "ingest"
+    records_kept: bool = False
+    """Whether the store keeps each patient's record (``records/``), from which any other as-of is derived."""
     format_version: int = FORMAT_VERSION
     rows: dict[str, int] = field(default_factory=dict)
     """Rows per table, counted from the part files when the manifest is written."""
@@ -126,7 +128,7 @@ def read_manifest(folder: Path) -> Manifest:
 def clear(folder: Path) -> None:
     """Remove an earlier store's tables, manifest and rejects from ``folder``, and nothing else: part file names
     depend on how a store was written, so a stale part left beside new ones would duplicate patients."""
-    for name in TABLES:
+    for name in (*TABLES, RECORDS):
         if table_path(folder, name).is_dir():
             shutil.rmtree(table_path(folder, name))
     for name in (MANIFEST, REJECTS, UNMAPPED):
@@ -140,17 +142,25 @@ def table_path(folder: Path, table: str) -> Path:
 
 class PartWriter:
     """Writes one part file per table. Queued rows are flushed as a row group once they hold about ``cells``
-    values (so the wide ``patients`` rows flush sooner than the narrow fact rows: memory stays bounded);
-    Arrow tables are written in row groups of ``batch`` rows."""
+    values (so the wide ``patients`` rows flush sooner than the narrow fact rows: memory stays bounded), or
+    ``rows`` rows for the tables it names (the kept records: one long text per patient); Arrow tables are
+    written in row groups of ``batch`` rows."""
 
     def __init__(
-        self, folder: Path, part: str, schemas: Mapping[str, pa.Schema], batch: int = 50_000, cells: int = 1_000_000
+        self,
+        folder: Path,
+        part: str,
+        schemas: Mapping[str, pa.Schema],
+        batch: int = 50_000,
+        cells: int = 1_000_000,
+        rows: Mapping[str, int] | None = None,
     ) -> None:
         self.folder = folder
         self.part = part
         self.schemas = schemas
         self.batch = batch
         self._limits = {name: max(1_000, cells // len(schema)) for name, schema in schemas.items()}
+        self._limits.update(rows or {})
         self._rows: dict[str, list[Mapping[str, Any]]] = {name: [] for name in schemas}
         self._writers: dict[str, pq.ParquetWriter] = {}
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from functools import cache
 
 import pyarrow as pa
 
@@ -104,6 +105,18 @@ def latest_column(concept: str, part: str) -> str:
     return derived_column(("latest", concept), part)
 
 
+@cache
+def call_columns(call: Call) -> tuple[tuple[str, str], ...]:
+    """Each stored part of a derived call with its column name (named once per process, not once per row)."""
+    return tuple((part, derived_column(call, part)) for part, _ in derived_parts(call))
+
+
+@cache
+def latest_columns(concept: str) -> tuple[tuple[str, str], ...]:
+    """Each part of a concept's latest reading with its column name."""
+    return tuple((part, latest_column(concept, part)) for part, _ in LATEST_PARTS)
+
+
 def derived_parts(call: Call) -> tuple[tuple[str, pa.DataType], ...]:
     """The parts stored for a call: the flag's boolean, or a value's number, category and unit."""
     spec = lookup(call[0])
@@ -119,12 +132,19 @@ def _latest_fields(concepts: Iterable[str]) -> list[tuple[str, pa.DataType]]:
 
 
 TABLES = ("patients", "measurements", "conditions", "medications", "procedures", "lesions")
+RECORDS = "records"
+"""Beside the tables, not screened: each patient's record as read (JSON of the model), for other as-of dates."""
+RECORD_SCHEMA = pa.schema([KEY_COLUMN, ("patient_id", pa.string()), ("record", pa.string())])
+RECORD_ROWS = {RECORDS: 500}
+"""Records a part writer queues before writing them (a record is a few kilobytes of text)."""
 EVENT_TABLES = {"condition": "conditions", "drug": "medications", "procedure": "procedures"}
 
 
-def store_schemas(calls: Calls) -> dict[str, pa.Schema]:
-    """Every table's schema for a store holding ``calls``."""
+def store_schemas(calls: Calls, *, records: bool = False) -> dict[str, pa.Schema]:
+    """Every table's schema for a store holding ``calls`` (and, with ``records``, the records it was read from)."""
+    kept = {RECORDS: RECORD_SCHEMA} if records else {}
     return {
+        **kept,
         "patients": pa.schema(PATIENT_COLUMNS + _derived_fields(calls.patient) + _latest_fields(calls.latest)),
         "measurements": MEASUREMENTS,
         "conditions": EVENTS,

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress
 
 from trialmatch.commands.exit_codes import ExitCode
+from trialmatch.commands.progress import progress_bar
 from trialmatch.commands.trial_selection import select
 from trialmatch.errors import TrialmatchError
 
@@ -28,11 +28,21 @@ def _date(text: str | None) -> dt.date | None:
         raise typer.Exit(ExitCode.NOTHING_DONE) from None
 
 
-def _calls(trials: list[str] | None) -> Calls:
+TrialsOption = Annotated[
+    list[str] | None, typer.Option("--trials", help="Trial id, record file or folder (repeat; default: the library).")
+]
+LibraryOption = Annotated[
+    Path | None,
+    typer.Option("--library", help="Trial library directory (default: $TRIALMATCH_HOME or the user data dir)."),
+]
+NoBundledOption = Annotated[bool, typer.Option("--no-bundled", help="Leave out the trials bundled with trialmatch.")]
+
+
+def _calls(trials: list[str] | None, library: Path | None, no_bundled: bool) -> Calls:
     """The derived calls a store keeps: every enumerable one, plus those the trials' rules make."""
     from trialmatch.cohort.ingest import store_calls
 
-    bound, _ = select(trials or [], None)
+    bound, _ = select(trials or [], library, no_bundled=no_bundled)
     return store_calls(rule for b in bound for c in b.trial.all_criteria() if (rule := b.rule_for(c.id)) is not None)
 
 
@@ -41,7 +51,9 @@ def ingest(
     inputs: Annotated[list[Path], typer.Argument(help="FHIR JSON, NDJSON files, Bulk Data folders or CSV.")],
     out: Annotated[Path, typer.Option("--out", help="The facts store folder to write.")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="The store's date YYYY-MM-DD (default: today).")] = None,
-    trials: Annotated[list[str] | None, typer.Option("--trials", help="Trials whose derived facts to store.")] = None,
+    trials: TrialsOption = None,
+    library: LibraryOption = None,
+    no_bundled: NoBundledOption = False,
     workers: Annotated[
         int, typer.Option("--workers", help="Processes; a large input is split among them.")
     ] = os.cpu_count() or 1,
@@ -50,15 +62,15 @@ def ingest(
     from trialmatch.cohort.ingest import ingest as run_ingest
 
     day = _date(as_of) or dt.date.today()
-    calls = _calls(trials)
-    with Progress(transient=True) as progress:
-        task = progress.add_task("ingesting", total=None)
+    calls = _calls(trials, library, no_bundled)
+    with progress_bar() as progress:
+        task = progress.add_task("ingesting", total=None, unit="patients")
 
-        def shard_done(done: int, shards: int) -> None:
-            progress.update(task, completed=done, total=shards)
+        def stored(patients: int, facts: int, total: int | None) -> None:
+            progress.update(task, completed=patients, total=total, description=f"ingesting ({facts:,} facts read)")
 
         try:
-            manifest = run_ingest(inputs, out, day, calls, workers=workers, progress=shard_done)
+            manifest = run_ingest(inputs, out, day, calls, workers=workers, progress=stored)
         except TrialmatchError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(ExitCode.NOTHING_DONE) from None
@@ -86,31 +98,64 @@ def ingest(
 def screen(
     facts: Annotated[Path, typer.Argument(help="A facts store folder.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the results.")],
-    trials: Annotated[
-        list[str] | None, typer.Option("--trials", help="Trial id, record file or folder (repeat).")
-    ] = None,
+    trials: TrialsOption = None,
+    library: LibraryOption = None,
+    no_bundled: NoBundledOption = False,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Must equal the store's as-of date.")] = None,
     engine: Annotated[str, typer.Option("--engine", help="duckdb or spark.")] = "duckdb",
+    verbose: Annotated[bool, typer.Option("--verbose", help="Let Spark log and draw its stage bars.")] = False,
+    since: Annotated[
+        Path | None, typer.Option("--since", help="An earlier run's folder: list what changed in changes.parquet.")
+    ] = None,
 ) -> None:
-    """Screen every patient of the store: criteria.parquet, verdicts.parquet, feasibility.csv and .html."""
-    from trialmatch.cohort.feasibility import funnel, write_csv, write_html
-    from trialmatch.cohort.screen import screen_store
+    """Screen every patient of the store: criteria.parquet, verdicts.parquet, feasibility.csv and .html.
 
-    bound, errors = select(trials or [], None)
-    for error in errors:
-        typer.echo(error, err=True)
+    A trial that cannot be used (its record or rule file unreadable) is named on stderr and on the feasibility
+    page, the others still run, and the exit code is 1."""
+    from trialmatch.cohort.changes import check_previous, write_changes
+    from trialmatch.cohort.feasibility import data_coverage, write_csv
+    from trialmatch.cohort.screen import screen_store
+    from trialmatch.reports.feasibility import write_page
+
     try:
-        result = screen_store(facts, bound, out, engine=engine, as_of=_date(as_of))
+        if since is not None:
+            check_previous(since, out)
     except TrialmatchError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(ExitCode.NOTHING_DONE) from None
-    runs = [(run.query, funnel(run.query, run.wide)) for run in result.trials]
-    write_csv([s for _, steps in runs for s in steps], out / "feasibility.csv")
-    write_html(runs, out / "feasibility.html", result.manifest.patients_stored)
-    for query, _ in runs:
-        for column in query.uncompiled:
-            typer.echo(f"{query.trial_id} {column.criterion_id}: not compiled: {column.error}", err=True)
-    typer.echo(f"{result.manifest.patients_stored} patients x {len(runs)} trials screened into {out}")
+    bound, errors = select(trials or [], library, no_bundled=no_bundled)
+    for error in errors:
+        typer.echo(error, err=True)
+    if not bound and errors:
+        raise typer.Exit(ExitCode.NOTHING_DONE)
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task(f"screening {len(bound)} trials, in batches", total=None, unit="batches")
+            result = screen_store(
+                facts,
+                bound,
+                out,
+                engine=engine,
+                as_of=_date(as_of),
+                progress=lambda done, batches: bar.update(task, completed=done, total=batches),
+                verbose=verbose,
+            )
+    except TrialmatchError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(ExitCode.NOTHING_DONE) from None
+    coverage = data_coverage(result.manifest, facts)
+    write_csv(result.trials, coverage, errors, out / "feasibility.csv")
+    write_page(result.trials, coverage, errors, result.manifest.as_of.isoformat(), out / "feasibility.html")
+    for trial in result.trials:
+        for criterion_id, reason in trial.not_compiled:
+            typer.echo(f"{trial.trial_id} {criterion_id}: not compiled: {reason}", err=True)
+    if since is not None:
+        changed = write_changes(since, out).column("change").to_pylist()
+        counts = ", ".join(f"{changed.count(kind)} {kind}" for kind in sorted(set(changed))) or "none"
+        typer.echo(f"changes since {since}: {counts} (changes.parquet)")
+    typer.echo(f"{result.manifest.patients_stored} patients x {len(result.trials)} trials screened into {out}")
+    if errors:
+        raise typer.Exit(ExitCode.SOME_REJECTED)
 
 
 @app.command()
@@ -118,9 +163,13 @@ def synth(
     out: Annotated[Path, typer.Option("--out", help="The facts store folder to write.")],
     patients: Annotated[int, typer.Option("--patients", help="How many patients.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same cohort).")] = 0,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="The store's date YYYY-MM-DD.")] = "2025-01-15",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The store's date YYYY-MM-DD (default: today, as ingest).")
+    ] = None,
     fhir: Annotated[bool, typer.Option("--fhir", help="Also write the patients as FHIR NDJSON in OUT/fhir.")] = False,
-    trials: Annotated[list[str] | None, typer.Option("--trials", help="Trials whose derived facts to store.")] = None,
+    trials: TrialsOption = None,
+    library: LibraryOption = None,
+    no_bundled: NoBundledOption = False,
 ) -> None:
     """Write a synthetic HER2+/HER2-low/HER2-negative MBC cohort as a facts store (docs/cohort.md)."""
     from trialmatch.cohort.synth import generate, write_store
@@ -128,7 +177,7 @@ def synth(
 
     day = _date(as_of) or dt.date.today()
     cohort = generate(patients, seed, day)
-    manifest = write_store(cohort, out, _calls(trials))
+    manifest = write_store(cohort, out, _calls(trials, library, no_bundled))
     typer.echo(f"{manifest.patients_stored} synthetic patients written to {out}")
     if fhir:
         resources = write_fhir(cohort, out / "fhir")

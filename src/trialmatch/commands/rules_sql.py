@@ -26,10 +26,11 @@ def sql(
         str | None, typer.Option("--as-of", help="Date without a store (YYYY-MM-DD, default today).")
     ] = None,
 ) -> None:
-    """Print exactly the statements ``cohort screen`` runs for the trial (criteria not compiled are named)."""
+    """Print exactly the statements ``cohort screen`` runs for the trial (criteria not compiled are named); a
+    folder of many trials prints one batch of statements after the other, as the run executes them."""
     from trialmatch.cohort.dialects import DIALECTS
     from trialmatch.cohort.ingest import store_calls
-    from trialmatch.cohort.plan import compile_trials
+    from trialmatch.cohort.plan import compile_batches
     from trialmatch.cohort.screen import compile_all
     from trialmatch.terminology.concepts import default_library
 
@@ -39,12 +40,12 @@ def sql(
         raise typer.Exit(ExitCode.NOTHING_DONE)
     try:
         if facts is not None:
-            query = compile_all(bound, facts, dialect)
+            queries = compile_all(bound, facts, dialect)
         else:
             rules = [r for b in bound for c in b.trial.all_criteria() if (r := b.rule_for(c.id)) is not None]
             day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-            query = compile_trials(bound, DIALECTS[dialect], day, default_library(), store_calls(rules))
+            queries = compile_batches(bound, DIALECTS[dialect], day, default_library(), store_calls(rules))
     except (TrialmatchError, ValueError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(ExitCode.NOTHING_DONE) from None
-    typer.echo(query.sql())
+    typer.echo("\n".join(query.sql() for query in queries))

@@ -20,6 +20,7 @@ from trialmatch import public
 from trialmatch.atomic import replacing
 from trialmatch.commands.dates import as_of_date
 from trialmatch.commands.exit_codes import ExitCode
+from trialmatch.commands.progress import progress_bar
 from trialmatch.commands.trial_selection import select
 from trialmatch.engine.answers import SiteAnswers, load_answers
 from trialmatch.engine.outcome import ScreeningOutcome
@@ -209,12 +210,14 @@ def screen(
         raise _fail("no patients to screen" if not reading.patients else "no trials to screen against")
     screened: set[tuple[str, str, str]] = set()
     everyone: set[str] = set()
-    with _output(output_format, out) as emit:
+    with _output(output_format, out) as emit, progress_bar() as bar:
+        task = bar.add_task(f"screening against {len(bound)} trials", total=None, unit="patients")
         for record in records:
             [outcome] = public.screen(
                 record, bound, as_of=date, answers=site_answers, concept_library=concepts
             ).outcomes
             emit(outcome)
+            bar.advance(task)
             if site_answers.answers:
                 screened |= _screened(outcome)
                 everyone.add(outcome.patient_id)

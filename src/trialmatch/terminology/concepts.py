@@ -224,6 +224,10 @@ class ConceptLibrary:
             for entry in concept.codes:
                 key = (entry.system, entry.code)
                 self._exact.setdefault(key, []).append((concept.id, entry.status == "local"))
+        self._ids = frozenset(self._concepts)
+        # Answers per coding: a cohort ingest meets the same few hundred codings millions of times.
+        self._recognised: dict[tuple[str, str, str | None, bool], Recognition] = {}
+        self._hints: dict[tuple[str, str], str | None] = {}
 
     @classmethod
     def load(cls, paths: Sequence[Path] | None = None) -> ConceptLibrary:
@@ -246,7 +250,7 @@ class ConceptLibrary:
 
     def ids(self) -> frozenset[str]:
         """Every concept id."""
-        return frozenset(self._concepts)
+        return self._ids
 
     def get(self, concept_id: str) -> Concept:
         """The concept called ``concept_id``; an unknown id raises ConceptError with a suggestion."""
@@ -277,6 +281,13 @@ class ConceptLibrary:
     def recognise(self, system: str, code: str, display: str | None = None, *, by_name: bool = False) -> Recognition:
         """What a coding means: the library's own codes and the pack's derivations, most specific concepts
         first; with ``by_name``, a drug coding nobody knows is read for ingredient names in its display."""
+        key = (system, code, display if by_name else None, by_name)
+        known = self._recognised.get(key)
+        if known is None:
+            known = self._recognised[key] = self._recognise(system, code, display, by_name)
+        return known
+
+    def _recognise(self, system: str, code: str, display: str | None, by_name: bool) -> Recognition:
         code = _normalize_code(system, code)
         known = self._known(system, code)
         if known.concepts:
@@ -348,11 +359,16 @@ class ConceptLibrary:
 
     def unit_hint(self, system: str, code: str) -> str | None:
         """The unit a site's local map gives for a code's values, for records that omit it."""
-        code = _normalize_code(system, code)
-        entries = (
-            e for c in self._concepts.values() for e in c.codes if e.unit_hint and (e.system, e.code) == (system, code)
-        )
-        return next((e.unit_hint for e in entries), None)
+        if (system, code) not in self._hints:
+            normal = _normalize_code(system, code)
+            entries = (
+                e
+                for c in self._concepts.values()
+                for e in c.codes
+                if e.unit_hint and (e.system, e.code) == (system, normal)
+            )
+            self._hints[(system, code)] = next((e.unit_hint for e in entries), None)
+        return self._hints[(system, code)]
 
     def with_local_map(self, path: Path) -> ConceptLibrary:
         """A copy that also maps a site's local codes, read from a CSV (see ``docs/concepts.md``)."""

@@ -80,6 +80,7 @@ class TrialLibrary:
     ) -> None:
         self.root = root if root is not None else default_library_dir()
         self.include_bundled = include_bundled
+        self._loaded: list[Trial] | None = None  # load_all's answer until a record is written
         self._audit = audit
 
     @property
@@ -138,6 +139,7 @@ class TrialLibrary:
         try:
             self._trials_dir.mkdir(parents=True, exist_ok=True)
             write_text(within(self._trials_dir, f"{file_stem(trial.trial_id)}.json"), trial.model_dump_json(indent=2))
+            self._loaded = None
         except OSError as exc:
             raise LibraryError(f"cannot write trial {trial.trial_id} to the library: {exc.strerror}") from exc
 
@@ -173,11 +175,16 @@ class TrialLibrary:
             raise LibraryError(f"{path.name}: library record unreadable; re-import its source file") from exc
 
     def load_all(self) -> list[Trial]:
-        """Bundled trials (unless excluded), then imported ones; an import replaces a bundled record."""
-        stored = self.stored()
-        replaced = {fold_id(trial.trial_id) for trial in stored}
-        bundled = [t for t in bundled_trials() if fold_id(t.trial_id) not in replaced] if self.include_bundled else []
-        return [*bundled, *stored]
+        """Bundled trials (unless excluded), then imported ones; an import replaces a bundled record.
+
+        Read once per instance (until this instance writes a record): a command naming 100 trials by id looks
+        each up here, and re-reading the library for each made selection quadratic."""
+        if self._loaded is None:
+            stored = self.stored()
+            replaced = {fold_id(trial.trial_id) for trial in stored}
+            bundled = bundled_trials() if self.include_bundled else []
+            self._loaded = [*(t for t in bundled if fold_id(t.trial_id) not in replaced), *stored]
+        return list(self._loaded)
 
     def get(self, id_or_alias: str) -> Trial:
         """The trial with this id or alias (case-insensitive); LibraryError when none has it."""

@@ -103,8 +103,12 @@ def derive(
     name: str, args: Mapping[str, str], record: PatientRecord, as_of: dt.date, *, is_a: IsA | None = None
 ) -> DerivedValue:
     """The patient-scope derived fact ``name`` for ``record`` as of ``as_of``."""
-    resolved = _arguments(name, "patient", args)
-    return _PATIENT[name](Context.build(record, as_of, is_a or default_is_a()), resolved)
+    return derive_in(Context.build(record, as_of, is_a or default_is_a()), name, args)
+
+
+def derive_in(ctx: Context, name: str, args: Mapping[str, str]) -> DerivedValue:
+    """``derive`` in a context already built: a store derives dozens of facts per patient from one view."""
+    return _PATIENT[name](ctx, _arguments(name, "patient", args))
 
 
 def derive_lesion(
@@ -117,5 +121,9 @@ def derive_lesion(
     is_a: IsA | None = None,
 ) -> DerivedValue:
     """The lesion-scope derived fact ``name`` for one of the record's lesions."""
-    resolved = _arguments(name, "lesion", args)
-    return _LESION[name](Context.build(record, as_of, is_a or default_is_a()), lesion, resolved)
+    return derive_lesion_in(Context.build(record, as_of, is_a or default_is_a()), name, lesion, args)
+
+
+def derive_lesion_in(ctx: Context, name: str, lesion: Lesion, args: Mapping[str, str]) -> DerivedValue:
+    """``derive_lesion`` in a context already built (one per patient)."""
+    return _LESION[name](ctx, lesion, _arguments(name, "lesion", args))
