@@ -72,9 +72,7 @@ def _records(paths: list[Path], concepts: ConceptLibrary, reading: _Reading) -> 
             typer.echo(printable(f"note: {path}: {n} × {what}"), err=True)
 
 
-def _tell(
-    path: Path, who: str, problems: Iterable[InputProblem], reading: _Reading, set_aside: Counter[str]
-) -> None:
+def _tell(path: Path, who: str, problems: Iterable[InputProblem], reading: _Reading, set_aside: Counter[str]) -> None:
     for p in problems:
         if p.severity == "note":
             set_aside[f"{p.problem} ({p.action})"] += 1
