@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from trialmatch.trials.model import Criterion, CriterionType
-from trialmatch.trials.segment import build_criteria, parse_line, parse_lines, split_sections
+from trialmatch.trials.segment import build_criteria, header_kind, parse_line, parse_lines, split_sections
 
 
 def _split(text: str) -> tuple[Criterion, ...]:
@@ -119,3 +120,34 @@ def test_hard_wrapped_numbered_list_round_trips(sentences: list[str], width: int
 def test_a_page_printing_criteria_twice_keeps_one_copy(sentences: list[str]) -> None:
     copy = "Inclusion Criteria:\n" + "\n".join(sentences) + "\n"
     assert _split(copy + copy) == _split(copy)
+
+
+@pytest.mark.parametrize(
+    ("header", "kind"),
+    [
+        # heading variants of the ClinicalTrials.gov corpus (../shared/fixtures/ctgov-corpus)
+        ("Key Exclusion Criteria", CriterionType.EXCLUSION),
+        ("Exclusion Criteria (All Arms):", CriterionType.EXCLUSION),
+        ("Part 3 exclusion criteria:", CriterionType.EXCLUSION),
+        ("* Additional exclusion criteria for dose expansion cohort 2:", CriterionType.EXCLUSION),
+        ("GROUP 1 Patient Inclusion criteria", CriterionType.INCLUSION),
+        ("The main inclusion criteria include but are not limited to the following:", CriterionType.INCLUSION),
+        ("PSYCHIATRIC EXCLUSION CRITERIA", CriterionType.EXCLUSION),
+    ],
+)
+def test_heading_variants_open_their_section(header: str, kind: CriterionType) -> None:
+    criteria = _split(f"Inclusion Criteria:\n- Consent.\n{header}\n- Pregnancy.\n")
+    assert [(c.type, c.text) for c in criteria] == [(CriterionType.INCLUSION, "Consent."), (kind, "Pregnancy.")]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Other protocol-defined inclusion/exclusion criteria apply.",
+        "Patients not meeting inclusion criteria for organ function.",
+        "There are no exclusion criteria for the study.",
+        "Patients must meet all inclusion criteria",
+    ],
+)
+def test_sentences_about_criteria_are_not_headings(line: str) -> None:
+    assert header_kind(parse_line(line)) is None

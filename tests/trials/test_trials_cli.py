@@ -139,4 +139,4 @@ def test_annotations_render_in_text_and_json(tmp_path: Path) -> None:
         True,
     )
     assert annotated["source_hash"] == criterion.text_hash
-    assert "rule: score.ecog <= 2 [computable]" in trial_text(trial, notes)
+    assert "rule: score.ecog <= 2 [computable, drafted: not reviewed]" in trial_text(trial, notes)

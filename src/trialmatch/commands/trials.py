@@ -6,8 +6,9 @@ rules layer can add each criterion's rule and computability without touching the
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,9 +19,15 @@ from trialmatch.commands.exit_codes import ExitCode
 from trialmatch.errors import InputError, LibraryError, RuleError
 from trialmatch.identifiers import printable, printable_lines
 from trialmatch.reports.trials import annotations_for, trial_json, trial_text, trials_table
-from trialmatch.rules.catalog import TrialRules, bind, library_rules_dir
+from trialmatch.rules.ast import Condition
+from trialmatch.rules.catalog import TrialRules, bind, find_rule_file, library_rules_dir
 from trialmatch.rules.drafting import coverage as draft_coverage
+from trialmatch.rules.drafting import gold as gold_set
+from trialmatch.rules.drafting.curation import accepted, marked_review, parsed, replaced, save, with_entry
 from trialmatch.rules.drafting.library import draft_into_library
+from trialmatch.rules.printer import print_rule
+from trialmatch.rules.rulefile import CriterionRules, load_rule_file
+from trialmatch.terminology.concepts import default_library
 from trialmatch.trials.library import TrialLibrary, bundled_trials
 from trialmatch.trials.model import Trial
 from trialmatch.trials.sources import read_trials
@@ -145,10 +152,28 @@ def _coverage_trials(sources: Sequence[str]) -> tuple[list[Trial], int]:
 @app.command("coverage")
 def coverage(
     sources: Annotated[
-        list[str], typer.Argument(metavar="FILE...|DIR|ID", help="Trial files, folders or bundled trial ids.")
-    ],
+        list[str] | None,
+        typer.Argument(metavar="FILE...|DIR|ID", help="Trial files, folders or bundled trial ids."),
+    ] = None,
+    gold: Annotated[
+        Path | None,
+        typer.Option(help="A labelled set (docs/labelling.md): report precision and coverage against it."),
+    ] = None,
 ) -> None:
-    """Draft the trials' criteria in memory (nothing written) and report how much is computable."""
+    """Draft the trials' criteria in memory (nothing written) and report how much is computable; with --gold,
+    also how the drafts measure against a labelled set."""
+    if gold is not None:
+        try:
+            typer.echo(gold_set.render(gold_set.score(gold_set.load_gold(gold))))
+        except InputError as exc:
+            _error(exc)
+            raise typer.Exit(ExitCode.NOTHING_DONE) from None
+        if not sources:
+            raise typer.Exit(ExitCode.OK)
+        typer.echo("")
+    if not sources:
+        _error("give trial files, folders or ids, or --gold FILE")
+        raise typer.Exit(ExitCode.NOTHING_DONE)
     trials, rejected = _coverage_trials(sources)
     if not trials:
         _error("no trial records to measure")
@@ -211,3 +236,74 @@ def show(
     else:
         text = "\n\n".join(f"{trial_text(b.trial, annotations_for(b))}\n\n{b.coverage().line()}" for b in bound)
         typer.echo(printable_lines(text))
+
+
+@app.command("review")
+def review(
+    trial_id: Annotated[str, typer.Argument(metavar="TRIAL", help="Trial id or alias in the library.")],
+    reviewer: Annotated[str | None, typer.Option(help="Who reviews; recorded with the date.")] = None,
+    library: LibraryOption = None,
+) -> None:
+    """Walk through a trial's drafted rules, text beside rule: accept, edit, mark review, skip or quit.
+
+    Each decision is written to the library's rule file at once, with who and when."""
+    lib = TrialLibrary(library)
+    try:
+        trial = lib.get(trial_id)
+    except LibraryError as exc:
+        _error(exc)
+        raise typer.Exit(ExitCode.NOTHING_DONE) from exc
+    folder = library_rules_dir(lib.root)
+    path = find_rule_file(trial, [folder])
+    if path is None or path.parent != folder:
+        _error(f"{trial.trial_id}: no drafted rules in the library; import the record with --draft first")
+        raise typer.Exit(ExitCode.NOTHING_DONE)
+    concepts = default_library().ids()
+    rules = load_rule_file(path, concepts=concepts)
+    drafts = [c for c in rules.criteria if c.drafted and c.effective_rule() is not None]
+    if not drafts:
+        typer.echo(f"{trial.trial_id}: no drafted rules left to review ({path})")
+        return
+    who = reviewer or typer.prompt("Your name (recorded with each decision)")
+    reviewed = 0
+    for entry in drafts:
+        decided = _review_one(entry, who, concepts)
+        if decided is None:
+            break
+        if decided is not entry:
+            rules = with_entry(rules, decided)
+            save(rules, path)
+            reviewed += 1
+    left = sum(c.drafted and c.effective_rule() is not None for c in rules.criteria)
+    typer.echo(f"{trial.trial_id}: {reviewed} reviewed, {left} still drafted ({path})")
+
+
+def _own_rule(concepts: Collection[str]) -> Condition | None:
+    """A rule typed by the reviewer, asked again until it reads; None when left empty."""
+    while text := typer.prompt("Rule (empty to go back)", default="", show_default=False).strip():
+        try:
+            return parsed(text, concepts)
+        except RuleError as exc:
+            _error(exc)
+    return None
+
+
+def _review_one(entry: CriterionRules, who: str, concepts: Collection[str]) -> CriterionRules | None:
+    """One draft shown beside its text and decided; the entry itself when skipped, None to stop."""
+    rule = entry.effective_rule()
+    assert rule is not None
+    typer.echo(f"\n{entry.id}  {entry.text}\n  drafted [{entry.computability}]: {print_rule(rule)}")
+    today = dt.date.today()
+    while True:
+        choice = typer.prompt("[a]ccept, [e]dit, [r]eview at the site, [s]kip, [q]uit", default="s").strip().lower()
+        if choice == "a":
+            return accepted(entry, who, today)
+        if choice == "e" and (own := _own_rule(concepts)) is not None:
+            return replaced(entry, own, who, today)
+        if choice == "r":
+            reason = typer.prompt("What the site must confirm", default=entry.text[:100])
+            return marked_review(entry, reason, who, today)
+        if choice == "s":
+            return entry
+        if choice == "q":
+            return None

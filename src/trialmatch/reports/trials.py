@@ -29,6 +29,14 @@ class CriterionAnnotation:
     computability: str | None = None
     source_hash: str | None = None
     drafted: bool | None = None
+    reviewed: str | None = None
+
+    @property
+    def mark(self) -> str:
+        """How far the rule can be trusted, for the text view: drafted and unreviewed, or who reviewed it."""
+        if self.drafted:
+            return ", drafted: not reviewed"
+        return f", reviewed by {self.reviewed}" if self.reviewed else ""
 
 
 Annotations = Mapping[str, CriterionAnnotation]
@@ -48,6 +56,8 @@ def criterion_json(criterion: Criterion, annotations: Annotations | None = None)
     }
     if note.drafted is not None:
         out["drafted"] = note.drafted
+    if note.reviewed is not None:
+        out["reviewed"] = note.reviewed
     out["children"] = [criterion_json(child, annotations) for child in criterion.children]
     return out
 
@@ -91,7 +101,7 @@ def _criterion_lines(criterion: Criterion, annotations: Annotations | None, dept
     note = (annotations or {}).get(criterion.id)
     if note is not None and (note.rule or note.computability):
         rule = (note.rule or NONE_MARK).replace("\n", f"\n{pad}{'':<8}       ")
-        lines.append(f"{pad}{'':<8} rule: {rule} [{note.computability or 'no rule'}]")
+        lines.append(f"{pad}{'':<8} rule: {rule} [{note.computability or 'no rule'}{note.mark}]")
     for child in criterion.children:
         lines.extend(_criterion_lines(child, annotations, depth + 1))
     return lines
@@ -149,6 +159,10 @@ def annotations_for(bound: TrialRules) -> dict[str, CriterionAnnotation]:
         if bound.is_stale(criterion.id):
             text = f"STALE (written for another text) {text or ''}".strip()
         out[criterion.id] = CriterionAnnotation(
-            rule=text, computability=entry.computability, source_hash=entry.text_hash, drafted=entry.drafted
+            rule=text,
+            computability=entry.computability,
+            source_hash=entry.text_hash,
+            drafted=entry.drafted,
+            reviewed=entry.reviewed,
         )
     return out

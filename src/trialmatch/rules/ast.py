@@ -9,6 +9,7 @@ so ``parse(print(tree)) == tree`` holds for every tree.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -226,3 +227,13 @@ Condition = Annotated[
 
 for _model in (CountLesions, All, Any, Not, When, Unless, Compare):
     _model.model_rebuild()
+
+
+def descendants(node: Node) -> Iterator[Node]:
+    """The node and every node inside it (conditions, values, thresholds, timings), depth first."""
+    yield node
+    for name in type(node).model_fields:
+        value = getattr(node, name)
+        for child in value if isinstance(value, tuple) else (value,):
+            if isinstance(child, Node):
+                yield from descendants(child)

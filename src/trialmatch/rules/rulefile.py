@@ -58,6 +58,7 @@ class CriterionRules(_Frozen):
     missing: str | None = None
     drafted: bool = False
     span: tuple[int, int] | None = None
+    reviewed: str | None = None
 
     @property
     def is_exclusion(self) -> bool:
@@ -361,4 +362,6 @@ def _criterion_lines(criterion: CriterionRules) -> list[str]:
         lines.append(f"{pad}drafted: true")
     if criterion.span is not None:
         lines.append(f"{pad}span: [{criterion.span[0]}, {criterion.span[1]}]")
+    if criterion.reviewed is not None:
+        lines.append(f"{pad}reviewed: {yaml_source.scalar(criterion.reviewed)}")
     return lines

@@ -22,6 +22,15 @@ _MARKER = re.compile(
 )
 _HEADER_ALONE = re.compile(r"(?:key\s+|main\s+)?(inclusion|exclusion)(?:\s+criteria)?\s*:?", re.IGNORECASE)
 _HEADER_WITH_TEXT = re.compile(r"(?:key\s+|main\s+)?(inclusion|exclusion)\s+criteria\s*:\s*(\S.*)", re.IGNORECASE)
+# Header variants of the corpus: "Key Exclusion Criteria", "Part 3 exclusion criteria:", "Inclusion criteria for
+# cohort 5:", "GROUP 1 Patient Inclusion criteria", "The main inclusion criteria include but are not limited to
+# the following:". A few words may come before (never a negation or "other"), a scope after; nothing else.
+_HEADER_VARIANT = re.compile(
+    r"(?:(?!(?:not|no|meeting|meets?|other|all|there|above|any|are|is)\b)[\w()'/-]+\s+){0,5}?"
+    r"(inclusion|exclusion)\s+criteria\b(?:\s*\([^)]{0,40}\))?"
+    r"(?:\s+(?:for|specific\s+to|include|includes|apply\s+to)\b[^.;:]{0,80})?\s*:?",
+    re.IGNORECASE,
+)
 _TERMINAL = (".", ";", ":", "!", "?")
 DANGLING_WORDS = frozenset(
     {"of", "and", "or", "the", "to", "with", "in", "for", "by", "a", "an", "than", "at", "from", "on", "as"}
@@ -73,6 +82,9 @@ def parse_lines(raw_lines: Iterable[str]) -> list[SourceLine]:
 
 def header_kind(line: SourceLine) -> tuple[CriterionType, str] | None:
     """The section an ``Inclusion Criteria:``-style header opens, and any criterion text after it."""
+    variant = _HEADER_VARIANT.fullmatch(line.text)
+    if variant and (line.marker is None or line.text.rstrip().endswith(":")):
+        return CriterionType(variant.group(1).lower()), ""
     if line.marker is not None:
         return None
     alone = _HEADER_ALONE.fullmatch(line.text)

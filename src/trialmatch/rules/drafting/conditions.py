@@ -25,6 +25,12 @@ class Phrase:
 
 _ACTIVE = re.compile(r"\b(?:current(?:ly)?|active|ongoing|uncontrolled|concurrent|present)\b", re.I)
 _UNCONTROLLED = re.compile(r"\buncontrolled\b", re.I)
+# "prior or current", "history of": the history counts, not only the present state.
+_EVER = re.compile(
+    r"\b(?:prior|past|previous)\s+(?:or|and/or)\s+(?:current|active|ongoing)\b"
+    r"|\b(?:current|active|ongoing)\s+(?:or|and/or)\s+(?:prior|past|previous)\b|\bhistory\s+of\b",
+    re.I,
+)
 _JOIN = r"(?:\s*(?:,|;|/|\bor\b|\band\b|\band/or\b)\s*)+"
 
 INFECTIONS = (
@@ -74,7 +80,7 @@ def _timing(text: str, start: int, end: int) -> tuple[Timing, tuple[int, int] | 
             unit_end = re.search(r"(?:days?|weeks?|months?|years?)\b", text[end:stop], re.I)
             assert unit_end is not None
             return Timing(mode="within", duration=span_window), (end, end + unit_end.end())
-    if _ACTIVE.search(text, max(0, start - 40), start):
+    if _ACTIVE.search(text, max(0, start - 40), start) and not _EVER.search(text, max(0, start - 60), start):
         return Timing(mode="active"), None
     return Timing(), None
 

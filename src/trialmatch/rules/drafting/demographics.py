@@ -50,7 +50,8 @@ def find(text: str, ctype: CriterionType) -> list[Finding]:
     for match in _OR_OLDER.finditer(text):
         rule, limits = _age_rule(">=", match.group("n"))
         out.append(Finding("demographics", span_of(match), rule, "age", limits))
-    if female := _FEMALE.search(text):
+    # In an exclusion "Females who are pregnant" names whom it excludes, not a women-only trial.
+    if ctype is CriterionType.INCLUSION and (female := _FEMALE.search(text)):
         sex = Compare(value=Derived(name="sex"), op="==", threshold=Category(value="female"))
         out.append(Finding("demographics", span_of(female), sex, "sex", (("sex", "FEMALE"),)))
     out += [Finding("demographics", span_of(m), None) for m in _EITHER_SEX.finditer(text)]

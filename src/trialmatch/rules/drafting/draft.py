@@ -10,9 +10,24 @@ never let one through unseen. A finding, or the whole draft, that breaks an inva
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
-from trialmatch.rules.ast import All, Any, Condition, Unknown
+from trialmatch.rules.ast import (
+    All,
+    Any,
+    Compare,
+    Condition,
+    Derived,
+    Has,
+    Not,
+    Quantity,
+    Review,
+    Unknown,
+    Unless,
+    When,
+    descendants,
+)
 from trialmatch.rules.drafting import (
     brain,
     cardiac,
@@ -22,12 +37,13 @@ from trialmatch.rules.drafting import (
     invariants,
     labs,
     markers,
+    modality,
     performance,
     reproductive,
     review,
     therapy,
 )
-from trialmatch.rules.drafting.patterns import Finder, Finding, Limit, shortened
+from trialmatch.rules.drafting.patterns import COMPARATOR, NUMBER, Finder, Finding, Limit, shortened, window
 from trialmatch.rules.drafting.residue import leftover
 from trialmatch.rules.rulefile import Computability, CriterionRules, RuleFile, RulePart, computability_of
 from trialmatch.trials.model import Criterion, CriterionType, Trial
@@ -45,6 +61,8 @@ FAMILIES: tuple[Finder, ...] = (
     disease.find,
 )
 NOT_UNDERSTOOD = "not understood"
+_UNREAD_LIMIT = re.compile(rf"(?:{COMPARATOR})\s*(?:{NUMBER})", re.I)
+_TRAILING_LINK = re.compile(r"(?:\b(?:or|and/or)|:)\W*$", re.I)
 DRAFTER = "trialmatch drafter (pattern-based; every rule needs a curator's check)"
 # Events named inside a clause that only the site can judge ("hypersensitivity to trastuzumab") are its subject,
 # not a separate rule; measurements and demographics in the same sentence still stand.
@@ -150,7 +168,8 @@ def _parts(criterion_id: str, text: str, findings: list[Finding], rest: Unknown 
         key = _unique_key(finding.key, used)
         parts.append(RulePart(id=f"{criterion_id}/{key}", label=label, rule=finding.rule))
     if rest is not None:
-        parts.append(RulePart(id=f"{criterion_id}/not_understood", label="Text not understood", rule=rest))
+        key = _unique_key("not_understood", used)
+        parts.append(RulePart(id=f"{criterion_id}/{key}", label="Text not understood", rule=rest))
     return tuple(parts)
 
 
@@ -171,27 +190,188 @@ def _withheld(reasons: list[str], text: str) -> Unknown:
     return Unknown(reason=f"{NOT_UNDERSTOOD} (draft withheld: {'; '.join(reasons)}): {_short(text)}")
 
 
-def _checked(finding: Finding, text: str, exclusion: bool) -> Finding:
-    """The finding, or unknown in its place when its rule breaks an invariant."""
+@dataclass(frozen=True)
+class Study:
+    """What the trial record says beside the criterion, which some readings depend on: the conditions studied
+    (a breast-cancer reading of "other malignancy" holds only in a breast-cancer trial) and the age limits."""
+
+    conditions: tuple[str, ...] = ()
+    minimum_age: float | None = None
+    maximum_age: float | None = None
+
+    @classmethod
+    def of(cls, trial: Trial) -> Study:
+        """The study context of a trial record."""
+        return cls((*trial.conditions, trial.title), trial.minimum_age_years, trial.maximum_age_years)
+
+    @property
+    def breast_cancer(self) -> bool:
+        """Whether the record says the trial is about breast cancer."""
+        return any(re.search(r"\bbreast\b", c, re.I) for c in self.conditions)
+
+
+UNKNOWN_STUDY = Study()
+
+
+def _out_of_study(rule: Condition, study: Study, exclusion: bool) -> list[str]:
+    """Readings the study's record contradicts or does not support."""
+    reasons = []
+    if not study.breast_cancer and _names(rule, "condition.breast_cancer"):
+        reasons.append("a breast-cancer reading, and the record does not say the trial is about breast cancer")
+    stated = study.minimum_age is not None or study.maximum_age is not None
+    if stated and isinstance(rule, Compare) and rule.value == Derived(name="age") and rule.threshold.kind == "quantity":
+        at = [_holds(rule, years) for years in (study.minimum_age or 0.0, study.maximum_age or 120.0)]
+        if exclusion and all(at):
+            reasons.append("an age exclusion that every age the record admits meets")
+        if not exclusion and not any(at):
+            reasons.append("an age limit that no age the record admits meets")
+    return reasons
+
+
+def _checked(finding: Finding, text: str, exclusion: bool, study: Study = UNKNOWN_STUDY) -> Finding:
+    """The finding, or unknown in its place when its rule breaks an invariant or contradicts the record."""
     if finding.rule is None or finding.is_review:
         return finding
-    broken = invariants.violations(finding.rule, exclusion)
+    broken = invariants.violations(finding.rule, exclusion) + _out_of_study(finding.rule, study, exclusion)
     if not broken:
         return finding
     return replace(finding, rule=_withheld(broken, text[finding.span[0] : finding.span[1]]))
 
 
-def draft_criterion(criterion: Criterion, ctype: CriterionType | None = None) -> DraftedRule:
-    """Draft one criterion (its sub-items are drafted on their own; a parent with sub-items keeps no rule)."""
+def _conditional(text: str, sentence: modality.Sentence, ctype: CriterionType, study: Study) -> Finding:
+    """A conditional sentence as ``when(condition, requirement)`` (an exclusion: ``all(condition, statement)``);
+    unknown when it fits no condition form."""
+    start, end = sentence.span
+    split = modality.split_condition(text[start:end])
+    if split is None:
+        return Finding(
+            "condition", sentence.span, Unknown(reason=f"{NOT_UNDERSTOOD} (a condition): {_short(text[start:end])}")
+        )
+    (cs, ce), (rs, re_) = split
+    condition_text, required_text = text[start + cs : start + ce], text[start + rs : start + re_]
+    subject = Criterion(id="inc-0", type=CriterionType.INCLUSION, text=condition_text)
+    condition = draft_criterion(subject, study=study).whole
+    if condition is None or computability_of(condition) not in ("computable", "partial"):
+        condition = Unknown(reason=f"whether the patient is one of those {_short(condition_text)}")
+    required = draft_criterion(Criterion(id=f"{ctype.value[:3]}-0", type=ctype, text=required_text), study=study).whole
+    required = required or Unknown(reason=f"{NOT_UNDERSTOOD}: {_short(required_text)}")
+    rule: Condition = (
+        All(items=(condition, required))
+        if ctype is CriterionType.EXCLUSION
+        else When(condition=condition, then=required)
+    )
+    return Finding("condition", sentence.span, rule, "when")
+
+
+def _untimed(rule: Condition) -> bool:
+    """Whether the rule reads some event history at any time (no window)."""
+    return any(isinstance(node, Has) and node.timing.mode == "ever" for node in descendants(rule))
+
+
+def _names(rule: Condition, concept: str) -> bool:
+    """Whether the rule names the concept, as what it asks for or as an exception."""
+    return any(isinstance(n, Has) and concept in (n.concept, *n.exceptions) for n in descendants(rule))
+
+
+def _holds(rule: Compare, years: float) -> bool:
+    """Whether an age comparison holds at this age."""
+    assert isinstance(rule.threshold, Quantity)
+    limit = rule.threshold.value
+    return {"<": years < limit, "<=": years <= limit, ">": years > limit, ">=": years >= limit}.get(rule.op, False)
+
+
+def _ambiguous(sentence: str, spans: list[tuple[int, int]], inside: list[Finding]) -> bool:
+    """Whether the sentence holds something that may change what its findings mean: an unread content word or
+    comparison, a site-review clause they belong to ("clinically significant ..., such as ..."), a window they
+    did not take, or a trailing "or"/":" that leaves the sentence to its neighbours."""
+    deciding = [f.rule for f in inside if f.rule is not None and not f.is_review and not isinstance(f.rule, Unknown)]
+    if not deciding:
+        return False
+    uncovered = modality.masked(sentence, spans)
+    return bool(
+        leftover(sentence, spans)
+        or modality.lexicon("qualifier").search(uncovered)
+        or _UNREAD_LIMIT.search(uncovered)
+        or any(f.is_review for f in inside)
+        or _TRAILING_LINK.search(sentence)
+        or (window(uncovered) is not None and any(_untimed(rule) for rule in deciding))
+    )
+
+
+def _unmixed(read: str, sentences: list[modality.Sentence], found: list[Finding]) -> tuple[list[Finding], list[str]]:
+    """Per requirement sentence, its findings when nothing else in it may change them; otherwise one unknown
+    for the whole sentence, since an unread word may qualify a finding ("... that requires steroids") or offer
+    an alternative to it ("... or CAR T cell therapy"), and the two readings decide in opposite directions.
+    Returns the findings kept and the unread pieces of the sentences that decide nothing."""
+    kept: list[Finding] = []
+    unread: list[str] = []
+    for sentence in sentences:
+        start, end = sentence.span
+        inside = [f for f in found if start <= f.span[0] < end]
+        spans = [(max(a, start) - start, min(b, end) - start) for f in inside for a, b in f.spans if a < end]
+        residue = leftover(read[start:end], spans)
+        narrowed = _narrowed(read[start:end], spans, inside)
+        if narrowed is None or _ambiguous(read[start:end], spans, inside):
+            reason = f"{NOT_UNDERSTOOD}: {_short(read[start:end])}"
+            kept.append(Finding(NOT_UNDERSTOOD, sentence.span, Unknown(reason=reason), "not_understood"))
+        else:
+            kept += narrowed
+            unread += residue
+    return kept, unread
+
+
+def _narrowed(sentence: str, spans: list[tuple[int, int]], inside: list[Finding]) -> list[Finding] | None:
+    """The sentence's findings, with an unread narrowing word ("Grade 2", "untreated") kept as an unknown the
+    finding must also meet; None when the word cannot be placed (several findings, or one under a negation)."""
+    words = modality.lexicon("narrowing").findall(modality.masked(sentence, spans))
+    if not words:
+        return inside
+    deciding = [f for f in inside if f.rule is not None and not f.is_review and not isinstance(f.rule, Unknown)]
+    if len(deciding) != 1 or deciding[0].rule is None or any(isinstance(n, Not) for n in descendants(deciding[0].rule)):
+        return None
+    only = deciding[0]
+    assert only.rule is not None
+    named = ", ".join(dict.fromkeys(w.lower() for w in words))
+    narrowing = Unknown(reason=f"whether it is {named} as the criterion says")
+    return [replace(only, rule=All(items=(only.rule, narrowing))) if f is only else f for f in inside]
+
+
+def _scoped(rule: Condition, scope: str, exclusion: bool) -> Condition:
+    """A criterion for one cohort, part, phase or stratum: whether the patient is in it is the site's to say.
+    An inclusion applies only there (``when``); an exclusion excludes only there (``all``)."""
+    where = Review(reason=f"applies to {_short(scope)}: confirm the patient is in it")
+    return All(items=(where, rule)) if exclusion else When(condition=where, then=rule)
+
+
+def _relaxed(rule: Condition, relaxing: list[str], exclusion: bool) -> Condition:
+    """The rule with what its permissions and exceptions may waive left open: they can turn a failing
+    verdict into unknown, never into a pass."""
+    waiver = Unknown(reason=f"unless: {_short('; '.join(relaxing))}")
+    return All(items=(rule, waiver)) if exclusion else Unless(rule=rule, exception=waiver)
+
+
+def draft_criterion(
+    criterion: Criterion, ctype: CriterionType | None = None, study: Study = UNKNOWN_STUDY
+) -> DraftedRule:
+    """Draft one criterion (its sub-items are drafted on their own; a parent with sub-items keeps no rule).
+
+    Only requirement sentences are read by the clause families; conditional sentences become ``when``;
+    permissions and exceptions relax the rest; rationale, instructions and definitions draft nothing."""
     ctype = ctype or criterion.type
-    text = criterion.text
-    kept = _with_reviews(text, ctype, _select([f for family in FAMILIES for f in family(text, ctype)]))
-    rest = tuple(leftover(text, [s for f in kept for s in f.spans]))
+    scope = modality.scope(criterion.text)
+    text = modality.masked(criterion.text, [scope[0]]) if scope else criterion.text
+    sentences = modality.read(text)
+    read = modality.masked(text, [s.span for s in sentences if s.modality != modality.REQUIREMENT])
+    found = _with_reviews(read, ctype, _select([f for family in FAMILIES for f in family(read, ctype)]))
+    kept, unread_words = _unmixed(read, [s for s in sentences if s.modality == modality.REQUIREMENT], found)
+    rest = tuple(unread_words)
     categories = tuple(dict.fromkeys(f.category for f in kept))
     if criterion.children:
-        return _parent(criterion, categories, rest)
+        return _parent(criterion, categories, rest, study)
     exclusion = ctype is CriterionType.EXCLUSION
-    ruled = [_checked(f, text, exclusion) for f in _joined([f for f in kept if f.rule is not None], ctype)]
+    conditional = [_conditional(text, s, ctype, study) for s in sentences if s.modality == "condition"]
+    ruled = [_checked(f, read, exclusion, study) for f in _joined([f for f in kept if f.rule is not None], ctype)]
+    ruled = sorted(ruled + conditional, key=lambda f: f.span[0])
     unread = Unknown(reason=f"{NOT_UNDERSTOOD}: {_short('; '.join(rest) or text)}") if rest or not ruled else None
     rule: Condition | None = None
     parts: tuple[RulePart, ...] = ()
@@ -200,13 +380,23 @@ def draft_criterion(criterion: Criterion, ctype: CriterionType | None = None) ->
     else:
         parts = _parts(criterion.id, text, ruled, unread)
     effective = rule if rule is not None else (Any if exclusion else All)(items=tuple(p.rule for p in parts))
+    # A condition whose requirement was not read may be a looser limit for some patients ("For Gilbert's
+    # syndrome, <= 3 x ULN"): it relaxes the other sentences as a permission does.
+    loose = {f.span for f in conditional if f.rule is not None and computability_of(f.rule) != "computable"}
+    relaxing = [text[s.span[0] : s.span[1]] for s in sentences if s.modality in modality.RELAXING or s.span in loose]
+    if relaxing and ruled:
+        rule, parts = _relaxed(effective, relaxing, exclusion), ()
+        effective = rule
     if broken := invariants.violations(effective, exclusion):
         rule, parts, effective = _withheld(broken, text), (), _withheld(broken, text)
+    if scope is not None:
+        rule, parts = _scoped(effective, scope[1], exclusion), ()
+        effective = rule
     understood = [f for f in ruled if not f.is_review and not isinstance(f.rule, Unknown)]
     span = (min(f.span[0] for f in understood), max(f.span[1] for f in understood)) if understood else (0, len(text))
     return DraftedRule(
         criterion.id,
-        text,
+        criterion.text,
         rule,
         parts,
         computability_of(effective),
@@ -217,9 +407,9 @@ def draft_criterion(criterion: Criterion, ctype: CriterionType | None = None) ->
     )
 
 
-def _parent(criterion: Criterion, categories: tuple[str, ...], rest: tuple[str, ...]) -> DraftedRule:
+def _parent(criterion: Criterion, categories: tuple[str, ...], rest: tuple[str, ...], study: Study) -> DraftedRule:
     """A criterion with sub-items: the sub-items carry the rules, so its computability is theirs combined."""
-    wholes = tuple(w for child in criterion.children if (w := draft_criterion(child).whole) is not None)
+    wholes = tuple(w for c in criterion.children if (w := draft_criterion(c, study=study).whole) is not None)
     combined = All(items=wholes or (Unknown(reason=NOT_UNDERSTOOD),))
     return DraftedRule(
         criterion.id,
@@ -236,7 +426,8 @@ def _parent(criterion: Criterion, categories: tuple[str, ...], rest: tuple[str, 
 
 def draft_all(trial: Trial) -> list[DraftedRule]:
     """A draft for every criterion and sub-item of the trial, in document order."""
-    return [draft_criterion(c) for c in trial.all_criteria()]
+    study = Study.of(trial)
+    return [draft_criterion(c, study=study) for c in trial.all_criteria()]
 
 
 def draft_trial(trial: Trial) -> RuleFile:

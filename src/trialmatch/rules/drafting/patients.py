@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from trialmatch.patients.model import ConditionFact, Measurement, MedicationFact, PatientRecord, ProcedureFact
+from trialmatch.terminology.concepts import ConceptLibrary, default_library
 
 AS_OF = dt.date(2026, 11, 21)
 # concept -> (low, high of the reference range, canonical unit, plausible low, plausible high)
@@ -151,3 +152,43 @@ def hand_built() -> list[PatientRecord]:
         fit.model_copy(update={"patient_id": "hand-at-uln", "measurements": labs}),
         fit.model_copy(update={"patient_id": "hand-cardiac", "conditions": fit.conditions + cardiac}),
     ]
+
+
+def _any_fact(
+    concept: str, rng: random.Random, library: ConceptLibrary
+) -> Measurement | ConditionFact | MedicationFact | ProcedureFact:
+    """One random fact of ``concept``: a measurement, condition, drug or procedure."""
+    domain = concept.split(".")[0]
+    if domain == "condition":
+        return _condition(concept, rng.choice((30, 120, 400, 2500)), rng.random() < 0.7)
+    if domain == "drug":
+        return _drug(concept, rng.choice((60, 400, 900)), rng.choice((None, 5, 20, 200)))
+    if domain == "procedure":
+        when = rng.choice((7, 30, 200))
+        return ProcedureFact(concept=concept, status="completed", start=_ago(when), end=_ago(when), source="proc")
+    found = library.get(concept)
+    age = rng.choice((3, 10, 20, 45))
+    if found.value_type == "coded":
+        categories = sorted({a.category for a in found.answers if a.category}) or ["positive", "negative"]
+        return _category(concept, rng.choice(categories), age)
+    low, high = found.plausible or (0.0, 100.0)
+    value = round(rng.uniform(low, high), 1)
+    return Measurement(concept=concept, value=value, unit=found.unit, date=_ago(age), source=f"obs/{concept}")
+
+
+def generated_for(concepts: Iterable[str], count: int, seed: int = 20261121) -> Iterator[PatientRecord]:
+    """``generated(count, seed)`` with, for each record, random facts of every further concept named (each present
+    in about half of the records), so rules about any concept of the library meet both outcomes."""
+    library = default_library()
+    extra = sorted(set(concepts) - set(LABS) - set(CONDITIONS) - set(DRUGS) - set(PROCEDURES))
+    rng = random.Random(seed + 1)
+    for record in generated(count, seed):
+        facts = [f for c in extra if c in library.ids() and rng.random() < 0.5 for f in [_any_fact(c, rng, library)]]
+        yield record.model_copy(
+            update={
+                "measurements": record.measurements + tuple(f for f in facts if isinstance(f, Measurement)),
+                "conditions": record.conditions + tuple(f for f in facts if isinstance(f, ConditionFact)),
+                "medications": record.medications + tuple(f for f in facts if isinstance(f, MedicationFact)),
+                "procedures": record.procedures + tuple(f for f in facts if isinstance(f, ProcedureFact)),
+            }
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from trialmatch.rules.ast import Compare, Derived, Duration, Latest, Quantity
+from trialmatch.rules.ast import Any, Compare, Condition, Derived, Duration, Latest, Quantity
 from trialmatch.rules.drafting.patterns import COMPARATOR, Finding, operator, span_of
 from trialmatch.trials.model import CriterionType
 
@@ -54,6 +54,12 @@ def find(text: str, ctype: CriterionType) -> list[Finding]:
     for match in _KARNOFSKY.finditer(text):
         op = operator(match.group("op")) if match.group("op") else ">="
         karnofsky = Latest(concept="score.karnofsky", within=DEFAULT_WINDOW)
-        rule = Compare(value=karnofsky, op=op, threshold=Quantity(value=float(match.group("n")), unit="%"))
-        out.append(Finding("performance", span_of(match), rule, "karnofsky"))
+        kps: Condition = Compare(value=karnofsky, op=op, threshold=Quantity(value=float(match.group("n")), unit="%"))
+        restated = next((f for f in out if re.fullmatch(r"\s*[(\[]\s*", text[f.span[1] : match.start()])), None)
+        if restated is not None:  # "ECOG <= 1 (Karnofsky >= 70%)": either scale may show it
+            out[out.index(restated)] = Finding(
+                "performance", (restated.span[0], match.end()), Any(items=(restated.rule, kps)), "ecog"
+            )
+            continue
+        out.append(Finding("performance", span_of(match), kps, "karnofsky"))
     return out

@@ -31,8 +31,8 @@ _SPLIT = re.compile(r"(?<!\d)[.;:](?!\d)|\n|,")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
 
 
-def leftover(text: str, covered: Iterable[tuple[int, int]]) -> list[str]:
-    """Pieces of uncovered text with at least two meaningful words, folded and stripped."""
+def leftover(text: str, covered: Iterable[tuple[int, int]], min_words: int = 2) -> list[str]:
+    """Pieces of uncovered text with at least ``min_words`` meaningful words, folded and stripped."""
     chars = list(text)
     for start, end in covered:
         chars[start:end] = [" "] * (end - start)
@@ -40,6 +40,6 @@ def leftover(text: str, covered: Iterable[tuple[int, int]]) -> list[str]:
     pieces = []
     for piece in _SPLIT.split(remaining):
         words = [w for w in _WORD.findall(piece) if len(w) > 2 and w.lower() not in STOPWORDS]
-        if len(words) >= 2:
+        if len(words) >= min_words:
             pieces.append(re.sub(r"\s+", " ", piece).strip(" ()-/,"))
     return pieces
