@@ -236,6 +236,22 @@ def test_washout_reason_and_end_date() -> None:
             has("drug", "drug.tamoxifen", "before", "28d"),
             Status.NOT_MET,
         ),
+        # Any record type in progress over an open period is ongoing at as-of; a completed one is not.
+        (
+            (med("drug.trastuzumab", D(2024, 1, 1), None, "administration", "in-progress"),),
+            has("drug", "drug.trastuzumab", "active"),
+            Status.MET,
+        ),
+        (
+            (med("drug.trastuzumab", D(2024, 1, 1), None, "administration", "completed"),),
+            has("drug", "drug.trastuzumab", "active"),
+            Status.NOT_MET,
+        ),
+        (
+            (med("drug.trastuzumab", D(2024, 1, 1), None, "request", "active"),),
+            has("drug", "drug.trastuzumab", "active"),
+            Status.MET,
+        ),
     ],
 )
 def test_drug_ever_never_current_within(medications: tuple[MedicationFact, ...], rule: r.Has, expected: Status) -> None:

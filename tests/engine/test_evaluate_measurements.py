@@ -53,7 +53,7 @@ def test_latest_anc_against_a_threshold(value: float, op: str, limit: float, exp
 def test_reason_names_value_date_and_threshold() -> None:
     rec = record(lab("lab.anc", 1.2, "10*3/uL", dt.date(2024, 5, 20)))
     result = evaluate(latest("lab.anc", ">", r.Quantity(value=1.5, unit="10*3/uL")), rec, AS_OF)
-    assert result.reason == "Absolute neutrophil count 1.2 10*3/uL on 2024-05-20 is not > 1.5 10*3/uL"
+    assert result.reason == "Absolute neutrophil count 1.2 10*3/uL on 2024-05-20 (needed: above 1.5 10*3/uL)"
 
 
 def test_latest_uses_the_most_recent_value_in_the_window() -> None:

@@ -1,8 +1,9 @@
 """The derived values a synthetic cohort's facts entail, vectorised: what ``trialmatch.patients.derive`` makes of
 the same patients' FHIR records (``tests/cohort/test_synth_store.py`` checks they agree).
 
-Not modelled, so unknown (NULL) in the direct store: ER and PR status, HER2 on a primary or metastatic specimen
-(the synthetic results name no specimen), RECIST response, progression and measurable disease; the FHIR
+Not modelled, so unknown (NULL) in the direct store: ER and PR status, HER2 on a metastatic specimen (the
+synthetic results name no specimen, and a result that names none is presumed primary only when it predates
+the first metastasis), RECIST response, progression and measurable disease; the FHIR
 records carry nothing that decides them either.
 """
 
@@ -37,15 +38,24 @@ def _ecog(c: Cohort, args: Args) -> Derived:
     return Derived(c.ecog.astype(float), known)
 
 
-def _her2(c: Cohort, args: Args) -> Derived | None:
-    """Positive or negative from the IHC (and ISH); the results carry no specimen, so only latest/any know."""
-    if args.get("specimen") not in ("latest", "any"):
+def _her2_known(c: Cohort, args: Args) -> np.ndarray | None:
+    """Where HER2 of the asked specimen is known: the results name no specimen and are dated at diagnosis, so
+    they are from the primary when the disease was not yet metastatic then; None when never known."""
+    specimen = args.get("specimen")
+    if specimen == "metastatic":
         return None
-    return Derived(np.where(c.subtype == "positive", "positive", "negative"))
+    return np.asarray(c.diagnosed < c.metastatic) if specimen == "primary" else np.ones(len(c.ids), dtype=bool)
+
+
+def _her2(c: Cohort, args: Args) -> Derived | None:
+    """Positive or negative from the IHC (and ISH)."""
+    known = _her2_known(c, args)
+    return None if known is None else Derived(np.where(c.subtype == "positive", "positive", "negative"), known)
 
 
 def _her2_low(c: Cohort, args: Args) -> Derived | None:
-    return None if _her2(c, args) is None else _flag(c.subtype == "low")
+    known = _her2_known(c, args)
+    return None if known is None else _flag(c.subtype == "low", known)
 
 
 def _lines(c: Cohort, args: Args) -> Derived:
@@ -115,6 +125,7 @@ _DERIVED: dict[str, Callable[[Cohort, Args], Derived | None]] = {
     "her2_low": _her2_low,
     "lines": _lines,
     "metastatic": lambda c, args: _flag(np.ones(len(c.ids), dtype=bool)),
+    "stage": lambda c, args: Derived(np.full(len(c.ids), "IV")),
     "bone_only": _only("bone"),
     "brain_only": _only("brain"),
     "visceral_disease": lambda c, args: _flag(np.any([c.site(s) for s in sorted(VISCERAL)], axis=0)),

@@ -119,7 +119,10 @@ def derived_lines(record: PatientRecord, as_of: dt.date) -> list[str]:
             unknown.append(f"{name} ({value.missing or 'no data'})")
         else:
             known.append(f"{name} [{value.rule_set}]" if value.rule_set else name)
-    lines = [f"  derived as of {as_of.isoformat()}: {', '.join(known) or 'nothing'}"]
+    lines = [f"  derived as of {record.last_alive(as_of).isoformat()}: {', '.join(known) or 'nothing'}"]
+    if record.died_by(as_of):
+        died = record.deceased_on.isoformat() if record.deceased_on else "(no date recorded)"
+        lines.insert(0, f"  deceased: {died}; not screenable, facts are derived as of the date of death")
     if unknown:
         lines.append(f"  not derivable: {'; '.join(unknown)}")
     return lines

@@ -28,13 +28,14 @@ index it built (holding the record, so the identity check is safe) or takes one 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from trialmatch.engine.history import HistoryIndex, evaluate_has
 from trialmatch.engine.logic import Status, all_of, any_of, negate
-from trialmatch.engine.measurements import Convert, Reading, comparison, extreme, latest, quantity
+from trialmatch.engine.measurements import Convert, Reading, comparison, extreme, latest
 from trialmatch.engine.result import Change, Evidence, NodeResult, combine, compress
 from trialmatch.errors import RuleError
 from trialmatch.patients.derive.base import Context
@@ -190,10 +191,31 @@ def _combined(children: Sequence[NodeResult], rule: Callable[[Sequence[Status]],
     )
 
 
+_NO_RECORD = "no record of "
+_SENTENCE_BREAK = re.compile(r"(?<=\.)\s+(?=[A-Z])")
+
+
+def sentences(reasons: Sequence[str]) -> str:
+    """Reasons as sentences, one per fact, each said once (whatever its case): capitalised, ending in a full
+    stop; the absences are said in one sentence ("No record of X, Y or Z") rather than one each."""
+    said: dict[str, str] = {}
+    for reason in reasons:
+        for sentence in _SENTENCE_BREAK.split(reason.strip()):
+            text = sentence.strip().rstrip(".;, ")
+            if text:
+                said.setdefault(text.lower(), text)
+    absent = [t[len(_NO_RECORD) :] for t in said.values() if t.lower().startswith(_NO_RECORD)]
+    kept = [t for t in said.values() if not t.lower().startswith(_NO_RECORD)]
+    if absent:
+        joined = absent[0] if len(absent) == 1 else ", ".join(absent[:-1]) + " or " + absent[-1]
+        kept.append(_NO_RECORD + joined)
+    return " ".join(f"{t[0].upper()}{t[1:]}." for t in kept)
+
+
 def _deciding(children: Sequence[NodeResult], status: Status) -> str:
-    """The reasons of the children that have the parent's status, joined into one sentence, each said once."""
+    """The reasons of the children that have the parent's status, one sentence each, each said once."""
     chosen = [c.reason for c in children if c.status is status] or [c.reason for c in children]
-    return "; ".join(dict.fromkeys(r.rstrip(". ") for r in chosen if r))
+    return sentences(chosen)
 
 
 def visit_All(node: r.All, scope: Scope) -> NodeResult:
@@ -230,14 +252,16 @@ def when_status(statuses: Sequence[Status]) -> Status:
 def visit_When(node: r.When, scope: Scope) -> NodeResult:
     cond, then = visit(node.condition, scope), visit(node.then, scope)
     other = (
-        visit(node.otherwise, scope) if node.otherwise else NodeResult(status=Status.MET, reason="it does not apply")
+        visit(node.otherwise, scope)
+        if node.otherwise
+        else NodeResult(status=Status.MET, reason="the criterion does not apply")
     )
     if cond.status is Status.MET:
-        reason = f"{cond.reason}, so {then.reason}"
+        reason = sentences([cond.reason, then.reason])
     elif cond.status is Status.NOT_MET:
-        reason = f"{cond.reason}, so {other.reason}"
+        reason = sentences([cond.reason, other.reason])
     else:
-        reason = f"{cond.reason}; if so, {then.reason}; if not, {other.reason}"
+        reason = sentences([cond.reason, f"if so: {then.reason.rstrip('.')}", f"if not: {other.reason.rstrip('.')}"])
     return _combined([cond, then, other], when_status, reason)
 
 
@@ -247,7 +271,7 @@ def visit_Unless(node: r.Unless, scope: Scope) -> NodeResult:
         reason = rule.reason
     else:
         link = "but" if exception.status is Status.MET else "and"
-        reason = f"{rule.reason}, {link} {exception.reason}"
+        reason = f"{rule.reason.rstrip('.')}, {link} {exception.reason}"
     return _combined([rule, exception], any_of, reason)
 
 
@@ -277,7 +301,7 @@ def visit_Compare(node: r.Compare, scope: Scope) -> NodeResult:
     missing = (gap,) if gap and status is Status.UNKNOWN else ()
     return NodeResult(
         status=status,
-        reason=f"{reading.text} {test.clause(status)}",
+        reason=f"{reading.text.rstrip('.')} {test.clause(status)}",
         evidence=reading.evidence,
         children=reading.parts,
         missing=missing,
@@ -322,13 +346,12 @@ def visit_Derived(node: r.Derived, scope: Scope) -> Reading:
     dv = _derive(node.name, node.args, scope, "value")
     yearly = node.name == "age" and dv.value is not None
     later = ((dv.changes_on, None),) if dv.changes_on is not None and not yearly else ()
-    shown = f"{node.name} {quantity(dv.value, dv.unit)}" if dv.value is not None else ""
     return Reading(
         name=node.name,
         value=dv.value,
         unit=dv.unit,
         date=dv.date,
-        text=f"{dv.explanation.rstrip('.')}, so {shown}" if shown else dv.explanation,
+        text=dv.explanation,
         missing=dv.missing,
         evidence=_derived_evidence(node.name, dv),
         later=later,
@@ -359,7 +382,7 @@ def visit_CountLesions(node: r.CountLesions, scope: Scope) -> Reading:
         name="lesions",
         value=float(met),
         upper=float(met + open_) if open_ else None,
-        text=f"{met} of {len(lesions)} lesions qualify{undecided}; the count",
+        text=f"{met} of {len(lesions)} lesions qualify{undecided}",
         missing=missing,
         evidence=tuple(
             Evidence(fact="lesion", value=p.status.value, source=lesion.source)

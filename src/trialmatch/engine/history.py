@@ -89,9 +89,9 @@ def condition_episode(fact: ConditionFact, concept: str) -> Episode:
 
 
 def event_episode(fact: MedicationFact | ProcedureFact, concept: str) -> Episode:
-    """A drug exposure or procedure as an episode; administrations are single events, never open-ended."""
-    administration = isinstance(fact, MedicationFact) and fact.record_type == "administration"
-    open_ended = fact.end is None and fact.status in _ONGOING and not administration
+    """A drug exposure or procedure as an episode: open-ended while its status says it is going on and no end
+    is recorded, whatever the record type (an in-progress administration over an open period is ongoing)."""
+    open_ended = fact.end is None and fact.status in _ONGOING
     last = None if open_ended else (fact.end or fact.start)
     return Episode(concept, fact.start, last, open_ended, last, fact.source)
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from trialmatch.engine.logic import Status
 from trialmatch.engine.result import Evidence, NodeResult
 from trialmatch.errors import RuleError
+from trialmatch.patients.derive.recist import RESPONSE_WORDS
 from trialmatch.patients.derive.timewindow import add_months, describe, expires_on, window_start
 from trialmatch.patients.model import Measurement
 from trialmatch.rules.ast import Category, CategorySet, Duration, Threshold, UlnMultiple
@@ -142,7 +143,10 @@ def extreme(name: str, function: str, found: Sequence[Measurement], as_of: dt.da
         return Reading(label, None, missing=_missing(name, within), text=f"no {_missing(name, within)} is recorded")
     chosen = pick(usable, key=lambda m: m.value or 0.0)
     later = _aging_out(usable, pick, within) if within is not None else ()
-    text = f"{label} {quantity(chosen.value, chosen.unit)} ({len(usable)} values, extreme on {chosen.date})"
+    which = (
+        "the only value" if len(usable) == 1 else f"the {'lowest' if function == 'min' else 'highest'} of {len(usable)}"
+    )
+    text = f"{name} {quantity(chosen.value, chosen.unit)} on {chosen.date} ({which})"
     evidence = tuple(_evidence(m) for m in usable)
     return Reading(
         label,
@@ -220,15 +224,15 @@ class Comparison:
         return [(add_months(reading.yearly_from, 12 * (age - first)), float(age)) for age in ages]
 
     def clause(self, status: Status) -> str:
-        """How the value relates to the threshold: "is not > 1.5 10*3/uL", "is female"."""
+        """What the criterion needs, in words: "(needed: above 1.5 10*3/uL)", "(needed: female)"."""
         if self.categories is not None:
-            holds = (status is Status.MET) == self.want
-            return f"is {'' if holds else 'not '}{self.shown}"
+            return f"(needed: {self.shown if self.want else 'anything but ' + self.shown})"
         if self.limit is None:
-            return "has no upper limit of normal recorded"
+            return "(needed: an upper limit of normal, which is not recorded)"
+        needed = f"{_OP_WORDS[self.op]} {self.shown}"
         if status is Status.UNKNOWN:
-            return f"may or may not be {self.op} {self.shown}"
-        return f"is {'' if status is Status.MET else 'not '}{self.op} {self.shown}"
+            return f"(needed: {needed}; the recorded bound cannot tell)"
+        return f"(needed: {needed})"
 
 
 def comparison(reading: Reading, op: str, threshold: Threshold, convert: Convert) -> Comparison:
@@ -271,7 +275,19 @@ def _category_comparison(op: str, threshold: Category | CategorySet) -> Comparis
         if op != "in":
             raise RuleError(f"a set of categories needs 'in', not '{op}'")
         values = frozenset(_category(v) for v in threshold.values)
-        return Comparison(op, f"one of {{{', '.join(threshold.values)}}}", categories=values)
+        return Comparison(op, category_words(threshold.values), categories=values)
     if op not in ("==", "!="):
         raise RuleError(f"a category can only be compared with == or !=, not '{op}'")
-    return Comparison(op, threshold.value, categories=frozenset({_category(threshold.value)}), want=op == "==")
+    shown = category_words((threshold.value,))
+    return Comparison(op, shown, categories=frozenset({_category(threshold.value)}), want=op == "==")
+
+
+_OP_WORDS = {"<": "below", "<=": "at most", ">": "above", ">=": "at least", "==": "exactly", "!=": "other than"}
+
+
+def category_words(values: Sequence[str]) -> str:
+    """Categories as a reader says them (RECIST codes spelled out): "complete or partial response"."""
+    words = [RESPONSE_WORDS.get(v, v.replace("_", " ")) for v in values]
+    if len(words) > 1 and all(w.endswith(" response") for w in words):
+        words = [w.removesuffix(" response") for w in words[:-1]] + [words[-1]]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]

@@ -74,6 +74,12 @@ class TrialOutcome(Outcome):
         return sum(1 for c in self.criteria if c.status is Status.UNKNOWN)
 
 
+class Deceased(Outcome):
+    """The record says the patient died on or before as-of (``date`` None when it gives no date)."""
+
+    date: dt.date | None = None
+
+
 class ScreeningOutcome(Outcome):
     """One patient screened against one or more trials at an as-of date."""
 
@@ -83,6 +89,7 @@ class ScreeningOutcome(Outcome):
     concepts_version: str | None = None
     trials: tuple[TrialOutcome, ...] = ()
     input_problems: tuple[InputProblem, ...] = ()
+    deceased: Deceased | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON form of the contract: dates as ISO strings; a status the record does not state is left out."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from trialmatch import __version__
 from trialmatch.engine.answers import SiteAnswers
+from trialmatch.engine.deceased import death_of, gate, gate_criterion
 from trialmatch.engine.evaluate import evaluate
 from trialmatch.engine.logic import Status, all_of, any_of
 from trialmatch.engine.outcome import CriterionOutcome, EvidenceItem, ScreeningOutcome, TrialOutcome, Verdict
@@ -71,7 +72,7 @@ def _from_result(
         type=ctype.value,
         text=text,
         status=result.status,
-        reason=result.reason,
+        reason=result.reason[:1].upper() + result.reason[1:],
         evidence=_evidence(result),
         rule=_printed(rule),
         missing=tuple(missing) if result.status is Status.UNKNOWN else (),
@@ -257,7 +258,9 @@ def screen_trial(record: PatientRecord, bound: TrialRules, as_of: dt.date, answe
     criteria = tuple(screen_criterion(ctx, c) for c in bound.criteria)
     verdict, failed = verdict_of(criteria)
     flat = [d for c in criteria for d in walk(c)]
-    missing = tuple(dict.fromkeys(m for c in criteria if c.status is Status.UNKNOWN for m in c.missing))
+    # For a failed trial the failing criteria are what matter: no data would make the patient eligible.
+    unknowns = () if verdict == "ineligible" else (c for c in criteria if c.status is Status.UNKNOWN)
+    missing = tuple(dict.fromkeys(m for c in unknowns for m in c.missing))
     trial = bound.trial
     return TrialOutcome(
         trial_id=trial.trial_id,
@@ -295,7 +298,12 @@ def screen_patient(
     """One patient against every given trial, best candidates first."""
     from trialmatch.engine.ranking import rank
 
-    outcomes = [screen_trial(record, bound, as_of, answers or SiteAnswers()) for bound in trials]
+    day = record.last_alive(as_of)
+    outcomes = [screen_trial(record, bound, day, answers or SiteAnswers()) for bound in trials]
+    died = record.died_by(as_of)
+    if died:
+        criterion = gate_criterion(record)
+        outcomes = [gate(o, criterion) for o in outcomes]
     return ScreeningOutcome(
         patient_id=record.patient_id,
         as_of=as_of,
@@ -303,4 +311,5 @@ def screen_patient(
         concepts_version=concepts_version,
         trials=tuple(rank(outcomes)),
         input_problems=record.problems,
+        deceased=death_of(record) if died else None,
     )

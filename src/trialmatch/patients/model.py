@@ -140,6 +140,7 @@ class PatientRecord(Frozen):
     birth_date: dt.date | None = None
     sex: str | None = Field(default=None, description="female, male, other, unknown (FHIR administrative gender)")
     deceased: bool = False
+    deceased_on: dt.date | None = Field(default=None, description="Date of death, when the record gives one")
     measurements: tuple[Measurement, ...] = ()
     conditions: tuple[ConditionFact, ...] = ()
     medications: tuple[MedicationFact, ...] = ()
@@ -147,3 +148,12 @@ class PatientRecord(Frozen):
     lesions: tuple[Lesion, ...] = ()
     problems: tuple[InputProblem, ...] = ()
     sources: tuple[str, ...] = Field(default=(), description="Files the record was read from")
+
+    def died_by(self, as_of: dt.date) -> bool:
+        """Whether the record says the patient died on or before ``as_of`` (an undated death always counts:
+        the record was exported after it)."""
+        return self.deceased and (self.deceased_on is None or self.deceased_on <= as_of)
+
+    def last_alive(self, as_of: dt.date) -> dt.date:
+        """``as_of``, or the date of death when it came first: ages and time windows stop at death."""
+        return min(as_of, self.deceased_on) if self.deceased_on is not None and self.died_by(as_of) else as_of

@@ -21,9 +21,21 @@ def _when(trial: TrialOutcome) -> str:
     return ""
 
 
+def deceased_note(outcome: ScreeningOutcome) -> str:
+    """'' for a living patient, else the sentence reports put above the trials."""
+    if outcome.deceased is None:
+        return ""
+    died = outcome.deceased.date
+    when = f"on {died.isoformat()}" if died else "(no date of death recorded)"
+    return f"Deceased {when}: not screenable, every trial is ineligible."
+
+
 def verdict_table(outcome: ScreeningOutcome) -> Table:
     """One row per trial, best candidates first."""
-    table = Table(title=f"Patient {outcome.patient_id} — as of {outcome.as_of.isoformat()}", title_justify="left")
+    title = f"Patient {outcome.patient_id} — as of {outcome.as_of.isoformat()}"
+    if outcome.deceased is not None:
+        title += " — deceased"
+    table = Table(title=title, title_justify="left")
     for column in ("Trial", "Status", "Verdict", "Failed", "Unknown", "Review", "When"):
         table.add_column(column, overflow="fold")
     for trial in outcome.trials:
@@ -64,6 +76,8 @@ def _criterion_line(criterion: CriterionOutcome) -> Text:
 def render(outcome: ScreeningOutcome) -> Group:
     """The whole terminal report for one patient."""
     parts: list[Table | Text] = [verdict_table(outcome)]
+    if outcome.deceased is not None:
+        parts.append(Text(deceased_note(outcome), style="bold red"))
     for trial in outcome.trials:
         parts.extend(_details(trial))
     if outcome.input_problems:

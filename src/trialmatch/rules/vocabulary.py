@@ -71,7 +71,8 @@ DERIVED: tuple[DerivedName, ...] = (
         "her2",
         "category",
         "patient",
-        "HER2 status per ASCO/CAP (or the report's own interpretation) for the chosen specimen",
+        "HER2 status per ASCO/CAP (or the lab's reported status where the measurements do not settle it) "
+        "for the chosen specimen",
         arguments=(_SPECIMEN,),
         categories=("positive", "negative", "equivocal"),
     ),
@@ -105,6 +106,14 @@ DERIVED: tuple[DerivedName, ...] = (
         "RECIST 1.1 overall response: best since baseline, or at the last time point",
         arguments=(Argument("which", ("best", "last"), default="last"),),
         categories=("CR", "PR", "SD", "PD", "NE"),
+    ),
+    DerivedName(
+        "stage",
+        "category",
+        "patient",
+        "TNM stage group of the latest recorded stage (in_situ for stage 0, I-IV, substage dropped); IV once "
+        "metastatic disease is recorded",
+        categories=("in_situ", "I", "II", "III", "IV"),
     ),
     # Patient-level flags
     DerivedName("metastatic", "boolean", "patient", "Metastatic (or locally recurrent) disease is recorded"),

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 from derive_factory import coded, measure, record, value
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from trialmatch.patients.derive.her2 import dual_probe_group, ish_call
+from trialmatch.patients.derive.ish import ASCO_2007, ASCO_2013, ASCO_2018, Number, dual_probe_group, ish_call
+
+RULE_SETS = (ASCO_2018, ASCO_2013, ASCO_2007)
 
 # (ratio, copies/cell) inside each 2018 dual-probe group (REFERENCE §1.2).
 GROUPS = {1: (2.3, 4.5), 2: (2.2, 3.5), 3: (1.5, 6.5), 4: (1.6, 4.8), 5: (1.2, 2.5)}
@@ -55,7 +59,7 @@ def test_explanation_names_values_date_and_rule_set() -> None:
     result = value("her2", record(*_specimen("2024-03-02", "2+", 2.3, 4.5)))
     assert result.explanation == (
         "HER2 IHC 2+ with ISH HER2/CEP17 ratio 2.3 and 4.5 copies/cell (group 1) "
-        "specimen S1 on 2024-03-02: positive per ASCO/CAP 2018"
+        "specimen S1 on 2024-03-02: positive per ASCO/CAP 2018."
     )
     assert len(result.sources) == 3
 
@@ -128,14 +132,25 @@ def test_single_probe_2018(copies: float, ihc: str | None, expected: str | None)
     assert value("her2", record(*_specimen("2023-01-05", ihc, None, copies))).value == expected
 
 
-def test_report_interpretation_wins_over_raw_numbers() -> None:
+def test_guideline_reading_of_a_score_wins_over_a_disagreeing_interpretation() -> None:
     facts = [
         *_specimen("2023-01-05", "3+", None, None),
         coded("marker.her2_interpretation", "2023-01-05", "Negative", specimen="S1"),
     ]
     result = value("her2", record(*facts))
-    assert result.value == "negative"
-    assert "report's own interpretation" in result.explanation
+    assert result.value == "positive"
+    assert result.explanation.endswith("The lab reported negative; the guideline reading is used.")
+
+
+def test_interpretation_settles_what_the_measurements_leave_open() -> None:
+    facts = [
+        *_specimen("2023-01-05", "2+", 2.2, 3.5),  # group 2 with IHC 2+: needs a blinded recount
+        coded("marker.her2_interpretation", "2023-01-05", "Positive", specimen="S1"),
+    ]
+    result = value("her2", record(*facts))
+    assert result.value == "positive"
+    assert "as reported by the lab (interpretation)" in result.explanation
+    assert "alone: not determinable under ASCO/CAP 2018" in result.explanation
 
 
 def test_reported_ish_call_is_used_with_ihc() -> None:
@@ -211,7 +226,7 @@ def test_no_specimen_of_requested_site_is_unknown() -> None:
         specimen="metastatic",
     )
     assert result.value is None
-    assert result.missing == "HER2 result on a metastatic-site specimen"
+    assert result.missing == "HER2 result on tissue from a metastasis"
 
 
 @pytest.mark.parametrize(
@@ -238,3 +253,49 @@ def test_implausible_values_are_not_used_and_the_explanation_says_so() -> None:
     result = value("her2", rec)
     assert result.value == "negative"
     assert "1 value flagged implausible not used" in result.explanation
+
+
+@pytest.mark.parametrize(
+    ("rule_set", "ratio", "copies", "expected"),
+    [
+        ("ASCO/CAP 2018", Number(2.2, ">"), 4.6, "positive"),
+        ("ASCO/CAP 2018", Number(1.8, "<"), 2.0, "negative"),
+        ("ASCO/CAP 2018", Number(2.2, "<"), 4.6, None),  # could be either side of 2.0
+        ("ASCO/CAP 2007", Number(2.2, ">"), None, "positive"),
+        ("ASCO/CAP 2007", Number(1.8, "<"), None, "negative"),
+        ("ASCO/CAP 2007", Number(2.0, ">"), None, None),  # straddles the 2007 cut-off 2.2
+        ("ASCO/CAP 2018", None, Number(6.0, ">="), "positive"),
+        ("ASCO/CAP 2018", None, Number(4.0, "<"), "negative"),
+        ("ASCO/CAP 2018", None, Number(6.0, "<="), None),
+    ],
+)
+def test_bounds_decide_only_when_on_one_side_of_every_cut(
+    rule_set: str, ratio: Number | None, copies: float | Number | None, expected: str | None
+) -> None:
+    call = ish_call(rule_set, ratio, copies, None)
+    assert call is not None
+    assert call.status == expected
+
+
+_BOUND = st.builds(
+    Number,
+    st.one_of(st.sampled_from([1.8, 2.0, 2.2, 4.0, 6.0]), st.floats(min_value=0.5, max_value=8.0)),
+    st.sampled_from(["<", "<=", ">", ">="]),
+)
+_TRUTH = st.one_of(st.sampled_from([1.8, 2.0, 2.2, 4.0, 6.0]), st.floats(min_value=0.0, max_value=12.0))
+
+
+@settings(max_examples=200, deadline=None)
+@given(bound=_BOUND, truth=_TRUTH, rule_set=st.sampled_from(RULE_SETS), as_ratio=st.booleans())
+def test_a_bound_that_decides_agrees_with_every_value_it_admits(
+    bound: Number, truth: float, rule_set: str, as_ratio: bool
+) -> None:
+    admitted = {"<": truth < bound.value, "<=": truth <= bound.value, ">": truth > bound.value}.get(
+        bound.comparator or "", truth >= bound.value
+    )
+    assume(admitted)
+    from_bound = ish_call(rule_set, bound, None, "1+") if as_ratio else ish_call(rule_set, None, bound, "1+")
+    assert from_bound is not None
+    if from_bound.status is not None:
+        exact = ish_call(rule_set, truth, None, "1+") if as_ratio else ish_call(rule_set, None, truth, "1+")
+        assert exact is not None and exact.status == from_bound.status

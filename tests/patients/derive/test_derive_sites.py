@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from derive_factory import coded, condition, lesion, lesion_value, measure, med, procedure, record, snomed, value
 
+from trialmatch.patients.derive.stage import m_in, stage_in
+
 BREAST = condition("condition.breast_cancer", "2020-01-01")
 BRAIN = condition("condition.metastasis.brain", "2023-01-10", source="Condition/brain-1")
 BONE = condition("condition.metastasis.bone", "2022-05-01")
@@ -97,3 +99,28 @@ def test_suv_ratio_against_liver_and_blood_pool_per_tracer() -> None:
     assert (zr.value, zr.missing) == (None, "liver SUVmean on the same PET scan")
     assert "SUVmax 8 / liver SUVmean 2 = 4.00" in lesion_value("suv_ratio", "L1", rec).explanation
     assert lesion_value("suv_ratio", "L1", record(lesions=(lesion("L1"),))).value is None
+
+
+@pytest.mark.parametrize(
+    ("text", "stage", "m"),
+    [
+        ("Stage 4 (qualifier value)", "IV", None),
+        ("Stage IV", "IV", None),
+        ("stage 2B", "IIB", None),
+        ("Stage IIIA", "IIIA", None),
+        ("c4", "IV", None),
+        ("pIIIC", "IIIC", None),
+        ("iv", "IV", None),
+        ("M1 category (finding)", None, "M1"),
+        ("cM1", None, "M1"),
+        ("pM0", None, "M0"),
+        ("M1b", None, "M1"),
+        ("T2N1M1", None, "M1"),
+        ("cMX", None, None),
+        ("Stage 10", None, None),
+        ("stage", None, None),
+    ],
+)
+def test_stage_and_m_category_texts(text: str, stage: str | None, m: str | None) -> None:
+    assert stage_in([text]) == stage
+    assert m_in([text]) == m

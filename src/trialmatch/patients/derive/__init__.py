@@ -56,6 +56,7 @@ _PATIENT: dict[str, Callable[[Context, Args], DerivedValue]] = {
     "lines": lambda ctx, a: lines.lines(ctx, _need(a, "setting"), a.get("drug")),
     "recist": lambda ctx, a: recist(ctx, _need(a, "which")),
     "metastatic": lambda ctx, a: sites.metastatic(ctx),
+    "stage": lambda ctx, a: sites.stage_group(ctx),
     "measurable_disease": lambda ctx, a: lesions.measurable_disease(ctx),
     "bone_only": lambda ctx, a: sites.only(ctx, "bone"),
     "brain_only": lambda ctx, a: sites.only(ctx, "brain"),

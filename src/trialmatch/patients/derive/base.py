@@ -2,8 +2,9 @@
 
 The :class:`Context` is built once per call: it drops every fact dated after as-of (screening as of a past
 date must not see the future), facts whose status says they never happened, and measurements flagged
-implausible (kept aside so explanations can say they were not used). Everything is sorted by date and
-source, so the order facts arrived in never changes an answer.
+implausible (kept aside so explanations can say they were not used). Undated measurements are kept apart:
+they answer questions with no time window (a receptor status) and never one with a window. Everything is
+sorted by date and source, so the order facts arrived in never changes an answer.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ class Context:
     as_of: dt.date
     is_a: IsA
     measurements: tuple[Measurement, ...]
+    undated: tuple[Measurement, ...]
     implausible: tuple[Measurement, ...]
     conditions: tuple[ConditionFact, ...]
     medications: tuple[MedicationFact, ...]
@@ -94,18 +96,21 @@ class Context:
 
     @classmethod
     def build(cls, record: PatientRecord, as_of: dt.date, is_a: IsA) -> Context:
-        """Filter and sort the record's facts for ``as_of``."""
+        """Filter and sort the record's facts for ``as_of`` (the date of death when that came first)."""
+        as_of = record.last_alive(as_of)
         dated = [
             m
             for m in record.measurements
             if m.date is not None and m.date <= as_of and m.status not in DROPPED_MEASUREMENT
         ]
+        undated = [m for m in record.measurements if m.date is None and m.status not in DROPPED_MEASUREMENT]
         conditions = (_as_of_condition(c, as_of) for c in record.conditions)
         return cls(
             record=record,
             as_of=as_of,
             is_a=is_a,
             measurements=tuple(sorted((m for m in dated if "implausible" not in m.flags), key=_sort_key_measurement)),
+            undated=tuple(sorted((m for m in undated if "implausible" not in m.flags), key=_sort_key_measurement)),
             implausible=tuple(sorted((m for m in dated if "implausible" in m.flags), key=_sort_key_measurement)),
             conditions=tuple(sorted((c for c in conditions if c is not None), key=condition_key)),
             medications=tuple(
@@ -137,6 +142,10 @@ class Context:
     def observed(self, *concepts: str) -> list[Measurement]:
         """Usable measurements of the given concepts, oldest first."""
         return [m for m in self.measurements if m.concept in concepts]
+
+    def results(self, *concepts: str) -> list[Measurement]:
+        """Usable measurements of the given concepts including undated ones (first), for questions with no window."""
+        return [m for m in self.undated if m.concept in concepts] + self.observed(*concepts)
 
     def skipped(self, *concepts: str) -> str:
         """A clause for explanations when implausible values of these concepts were left out ('' if none)."""

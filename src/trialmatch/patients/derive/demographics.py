@@ -40,12 +40,13 @@ def age(ctx: Context) -> DerivedValue:
     if birth is None:
         return unknown("The date of birth is not recorded.", "date of birth")
     years = age_years(birth, ctx.as_of)
+    at_death = " (the date of death: age stops there)" if ctx.record.died_by(ctx.as_of) else ""
     return DerivedValue(
         value=float(years),
         unit="a",
         date=birth,
-        explanation=f"Age {years} years on {ctx.as_of.isoformat()} from the recorded date of birth",
-        changes_on=add_months(birth, 12 * (years + 1)),
+        explanation=f"Age {years} years on {ctx.as_of.isoformat()} from the recorded date of birth{at_death}",
+        changes_on=None if at_death else add_months(birth, 12 * (years + 1)),
     )
 
 
@@ -55,6 +56,11 @@ def sex(ctx: Context) -> DerivedValue:
     if value not in ("female", "male", "other"):
         return unknown("Administrative sex is not recorded.", "administrative sex")
     return DerivedValue(value=value, explanation=f"Administrative sex recorded as {value}")
+
+
+def lower_first(text: str) -> str:
+    """A sentence continued after a semicolon: its first letter in lower case."""
+    return text[:1].lower() + text[1:]
 
 
 def _text(p: ProcedureFact) -> str:
@@ -110,7 +116,9 @@ def _menopause_by_age(ctx: Context) -> DerivedValue:
     years = age_years(birth, ctx.as_of)
     sixtieth = add_months(birth, 12 * NCCN_AGE)
     if years >= NCCN_AGE:
-        return DerivedValue(value=True, explanation=f"Age {years} (>= 60): postmenopausal per NCCN", rule_set="NCCN")
+        return DerivedValue(
+            value=True, explanation=f"Age {years} (60 or over): postmenopausal per NCCN", rule_set="NCCN"
+        )
     if years < PREMENOPAUSAL_BELOW:
         return DerivedValue(
             value=False,
@@ -153,7 +161,7 @@ def childbearing_potential(ctx: Context) -> DerivedValue:
         )
     return DerivedValue(
         value=not menopause.value,
-        explanation=f"Female, no sterilising surgery recorded; {menopause.explanation}",
+        explanation=f"Female, no sterilising surgery recorded; {lower_first(menopause.explanation)}",
         rule_set="CTFG",
         changes_on=menopause.changes_on,
     )
@@ -181,7 +189,7 @@ def _from_evidence(evidence: list[Evidence], what: str) -> DerivedValue:
         value=reading == "positive",
         date=day if dated else None,
         sources=(source,),
-        explanation=f"{what} {reading} ({source.split('/')[0]}){f' on {day.isoformat()}' if dated else ''}",
+        explanation=f"{what} {reading}{f' on {day.isoformat()}' if dated else ''}",
         changes_on=day + dt.timedelta(days=days + 1) if dated else None,
     )
 

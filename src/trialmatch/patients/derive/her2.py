@@ -1,21 +1,23 @@
-"""HER2 status per specimen (ASCO/CAP by test date, or the report's own call) and at patient level.
+"""HER2 status per specimen (ASCO/CAP by test date, or the lab's reported status) and at patient level.
 
-Guidelines by date: a specimen is read with the rule set in force on its latest result date. ASCO/CAP 2018
-(published online 30 May 2018) applies from 1 June 2018, 2013 (published online 7 October 2013) from
-1 November 2013, 2007 before that. A reported overall interpretation (marker.her2_interpretation) wins; a
-reported ISH call (marker.her2_ish: amplified / not amplified / equivocal) is used instead of re-deriving
-the ISH result from ratio and copy number. REFERENCE §1.2–1.6 are implemented as tables below.
+Measurements are classified by the guideline of the test's date (:mod:`.ish`): an IHC score, ISH numbers, or
+an ISH call (amplified / not amplified). A qualitative result — an interpretation observation, or an IHC
+observation whose value is "Positive"/"Negative" rather than a score — is the lab's reported status: it counts
+as such, and the evidence says it was reported rather than classified. When the guideline reading of the
+measurements settles the status (positive or negative) it wins, and a disagreeing reported status is shown;
+when it does not, the reported status is used. REFERENCE §1.2–1.6 are implemented as tables.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 
-from trialmatch.patients.derive.base import Context, DerivedValue, fmt, polarity, source_list, unknown
+from trialmatch.patients.derive.base import Context, DerivedValue, polarity, source_list, unknown
+from trialmatch.patients.derive.ish import ASCO_2018, IshCall, Number, ish_call, rule_set_for
 from trialmatch.patients.derive.specimens import Specimen, group_specimens, select
 from trialmatch.patients.model import Measurement
+from trialmatch.patients.sources.facts import number_from_text
 
 CONCEPTS = (
     "marker.her2_ihc",
@@ -25,17 +27,9 @@ CONCEPTS = (
     "marker.her2_ish",
 )
 PRIORITY = ("positive", "equivocal", "negative")
-ASCO_2018, ASCO_2013, ASCO_2007 = "ASCO/CAP 2018", "ASCO/CAP 2013", "ASCO/CAP 2007"
-_FROM_2018 = dt.date(2018, 6, 1)
-_FROM_2013 = dt.date(2013, 11, 1)
+SETTLED = ("positive", "negative")
 _IHC = re.compile(r"(?<![\d.])([0-3])(?![\d.%])")
-
-
-def rule_set_for(day: dt.date) -> str:
-    """The ASCO/CAP rule set in force on ``day``."""
-    if day >= _FROM_2018:
-        return ASCO_2018
-    return ASCO_2013 if day >= _FROM_2013 else ASCO_2007
+_CENSORED = "censored "
 
 
 def ihc_score(m: Measurement) -> str | None:
@@ -52,100 +46,6 @@ def ihc_score(m: Measurement) -> str | None:
 
 
 @dataclass(frozen=True)
-class IshCall:
-    """An ISH result: status (None = not determinable), how it was read, and what would settle it."""
-
-    status: str | None
-    detail: str
-    missing: str | None = None
-
-
-def dual_probe_group(ratio: float, copies: float) -> int:
-    """ASCO/CAP 2018 dual-probe group 1–5 (REFERENCE §1.2)."""
-    if ratio >= 2.0:
-        return 1 if copies >= 4.0 else 2
-    if copies >= 6.0:
-        return 3
-    return 4 if copies >= 4.0 else 5
-
-
-def resolve_group_2018(group: int, ihc: str | None) -> str | None:
-    """Group 1–5 with concurrent IHC (§1.3); None when a blinded recount or the IHC is still needed."""
-    if group in (1, 5):
-        return "positive" if group == 1 else "negative"
-    if ihc == "3+":
-        return "positive"
-    if ihc in ("0", "1+"):
-        return "negative"
-    return None
-
-
-def _ish_2018(ratio: float | None, copies: float | None, ihc: str | None) -> IshCall:
-    if ratio is None:
-        return _single_probe_2018(copies, ihc)
-    if copies is None:
-        groups = (1, 2) if ratio >= 2.0 else (3, 4, 5)
-        outcomes = {resolve_group_2018(g, ihc) for g in groups}
-        status = outcomes.pop() if len(outcomes) == 1 else None
-        return IshCall(status, f"ISH HER2/CEP17 ratio {fmt(ratio)}", None if status else "HER2 copy number per cell")
-    group = dual_probe_group(ratio, copies)
-    detail = f"ISH HER2/CEP17 ratio {fmt(ratio)} and {fmt(copies)} copies/cell (group {group})"
-    status = resolve_group_2018(group, ihc)
-    if status is not None:
-        return IshCall(status, detail)
-    if ihc is None:
-        return IshCall(None, detail, f"concurrent HER2 IHC on the same specimen (ISH group {group})")
-    return IshCall(None, detail, f"blinded ISH recount or the report's final HER2 call (group {group}, IHC 2+)")
-
-
-def _single_probe_2018(copies: float | None, ihc: str | None) -> IshCall:
-    assert copies is not None
-    detail = f"single-probe ISH {fmt(copies)} copies/cell"
-    if copies >= 6.0 or copies < 4.0:
-        return IshCall("positive" if copies >= 6.0 else "negative", detail)
-    if ihc in ("3+", "0", "1+"):
-        return IshCall("positive" if ihc == "3+" else "negative", detail)
-    need = "dual-probe ISH for the IHC 2+ specimen" if ihc == "2+" else "concurrent HER2 IHC on the same specimen"
-    return IshCall(None, detail, need)
-
-
-def _ish_2013(ratio: float | None, copies: float | None) -> IshCall:
-    detail = _numbers(ratio, copies)
-    if ratio is not None and ratio >= 2.0:
-        return IshCall("positive", detail)
-    if copies is None:
-        return IshCall(None, detail, "HER2 copy number per cell")
-    if copies >= 6.0:
-        return IshCall("positive", detail)
-    return IshCall("equivocal" if copies >= 4.0 else "negative", detail)
-
-
-def _ish_2007(ratio: float | None, copies: float | None) -> IshCall:
-    detail = _numbers(ratio, copies)
-    if ratio is not None:
-        return IshCall("positive" if ratio > 2.2 else "equivocal" if ratio >= 1.8 else "negative", detail)
-    assert copies is not None
-    return IshCall("positive" if copies > 6.0 else "equivocal" if copies >= 4.0 else "negative", detail)
-
-
-def _numbers(ratio: float | None, copies: float | None) -> str:
-    parts = [
-        f"HER2/CEP17 ratio {fmt(ratio)}" if ratio is not None else "",
-        f"{fmt(copies)} copies/cell" if copies is not None else "",
-    ]
-    return "ISH " + " and ".join(p for p in parts if p)
-
-
-def ish_call(rule_set: str, ratio: float | None, copies: float | None, ihc: str | None) -> IshCall | None:
-    """The ISH result from raw numbers under ``rule_set``; None when neither number is recorded."""
-    if ratio is None and copies is None:
-        return None
-    if rule_set == ASCO_2018:
-        return _ish_2018(ratio, copies, ihc)
-    return _ish_2013(ratio, copies) if rule_set == ASCO_2013 else _ish_2007(ratio, copies)
-
-
-@dataclass(frozen=True)
 class Her2Specimen:
     """One specimen's HER2 reading: IHC score, ISH call and overall status."""
 
@@ -158,14 +58,33 @@ def read_specimen(specimen: Specimen) -> Her2Specimen:
     """Read IHC and ISH of one specimen and combine them (REFERENCE §1.6)."""
     ihc_m = specimen.latest("marker.her2_ihc")
     ihc = ihc_score(ihc_m) if ihc_m else None
-    ish = _reported_ish(specimen) or _derived_ish(specimen, ihc)
+    ish = _ish(specimen, ihc)
     return Her2Specimen(ihc, ish, _status(specimen, ihc, ish))
 
 
-def _reported_ish(specimen: Specimen) -> IshCall | None:
-    m = specimen.latest("marker.her2_ish")
-    call = polarity(m) if m else None
-    return IshCall(call, f"ISH reported {call}") if call else None
+def _ish(specimen: Specimen, ihc: str | None) -> IshCall | None:
+    """The ISH call from the numbers; the reported call (amplified / not) when the numbers do not settle it."""
+    derived = _derived_ish(specimen, ihc)
+    reported_m = specimen.latest("marker.her2_ish")
+    call = polarity(reported_m) if reported_m else None
+    if call is None:
+        return derived
+    if derived is None or derived.status is None:
+        return IshCall(call, f"ISH reported {call}")
+    if derived.status != call:
+        return IshCall(derived.status, f"{derived.detail} (the report's ISH call, {call}, disagrees)")
+    return derived
+
+
+def _number(m: Measurement | None) -> Number | None:
+    """A measured number with its censoring, or the number an ISH text gives ("greater than 2.2")."""
+    if m is None:
+        return None
+    if m.value is not None:
+        comparator = next((f.removeprefix(_CENSORED) for f in m.flags if f.startswith(_CENSORED)), None)
+        return Number(m.value, comparator)
+    parsed = number_from_text(m.value_text)
+    return Number(parsed.value, parsed.comparator) if parsed else None
 
 
 def _derived_ish(specimen: Specimen, ihc: str | None) -> IshCall | None:
@@ -173,13 +92,16 @@ def _derived_ish(specimen: Specimen, ihc: str | None) -> IshCall | None:
 
     "HER2-positive per ASCO/CAP" in a current protocol means the 2018 rules (REFERENCE §1.8). An older test is
     read under its own rules, but where the 2018 rules would call the same numbers differently (a 2013 group 2
-    "positive" with IHC 1+, say) the call is left undetermined rather than presented as settled.
+    "positive" with IHC 1+, say) the call is left undetermined rather than presented as settled. A number
+    written as the text of an ISH observation (no ratio observation) is read as the HER2/CEP17 ratio, the
+    figure ISH reports state.
     """
-    ratio_m = specimen.latest("marker.her2_ish_ratio")
-    copies_m = specimen.latest("marker.her2_copy_number")
-    ratio, copies = (ratio_m.value if ratio_m else None), (copies_m.value if copies_m else None)
-    historical = ish_call(rule_set_for(specimen.date), ratio, copies, ihc)
-    if historical is None or rule_set_for(specimen.date) == ASCO_2018:
+    ish_text = specimen.latest("marker.her2_ish")
+    ratio = _number(specimen.latest("marker.her2_ish_ratio")) or _number(ish_text if ish_text else None)
+    copies = _number(specimen.latest("marker.her2_copy_number"))
+    rule_set = rule_set_for(specimen.date)
+    historical = ish_call(rule_set, ratio, copies, ihc)
+    if historical is None or rule_set == ASCO_2018:
         return historical
     current = ish_call(ASCO_2018, ratio, copies, ihc)
     if current is None or current.status == historical.status:
@@ -189,32 +111,46 @@ def _derived_ish(specimen: Specimen, ihc: str | None) -> IshCall | None:
     return IshCall(None, detail, missing)
 
 
+def _reported(specimen: Specimen, ihc: str | None) -> tuple[str, Measurement] | None:
+    """The lab's own status: an interpretation, else a qualitative IHC result that gives no score."""
+    interpretation = specimen.latest("marker.her2_interpretation")
+    if interpretation is not None and (call := polarity(interpretation)) is not None:
+        return call, interpretation
+    ihc_m = specimen.latest("marker.her2_ihc")
+    if ihc is None and ihc_m is not None and (call := polarity(ihc_m)) is not None:
+        return call, ihc_m
+    return None
+
+
 def _status(specimen: Specimen, ihc: str | None, ish: IshCall | None) -> DerivedValue:
     sources = source_list(m.source for m in specimen.measurements)
-    interpretation = specimen.latest("marker.her2_interpretation")
-    reported = polarity(interpretation) if interpretation else None
-    if interpretation is not None and reported is not None:
-        text = f"HER2 {reported} per the report's own interpretation, {specimen.label}"
-        return DerivedValue(value=reported, date=specimen.date, sources=(interpretation.source,), explanation=text)
     value, missing = _combine(ihc, ish)
-    parts = [f"HER2 IHC {ihc}" if ihc else "HER2", ish.detail if ish else ""]
-    read = " with ".join(p for p in parts if p)
+    read = " with ".join(p for p in (f"HER2 IHC {ihc}" if ihc else "HER2", ish.detail if ish else "") if p)
     rule_set = rule_set_for(specimen.date)
-    if value is None:
-        return unknown(
-            f"{read} {specimen.label}: not determinable under {rule_set}.",
-            missing or "",
-            sources=sources,
-            rule_set=rule_set,
+    reported = _reported(specimen, ihc)
+    if value in SETTLED or reported is None:
+        if value is None:
+            text = f"{read} {specimen.label}: not determinable under {rule_set}."
+            return unknown(text, missing or "", sources=sources, rule_set=rule_set)
+        differs = (
+            f" The lab reported {reported[0]}; the guideline reading is used."
+            if reported and (reported[0] != value)
+            else ""
         )
-    return DerivedValue(
-        value=value,
-        date=specimen.date,
-        sources=sources,
-        explanation=f"{read} {specimen.label}: {value} per {rule_set}",
-        rule_set=rule_set,
-        missing=missing,
-    )
+        explanation = f"{read} {specimen.label}: {value} per {rule_set}.{differs}"
+        return DerivedValue(
+            value=value,
+            date=specimen.date,
+            sources=sources,
+            explanation=explanation,
+            rule_set=rule_set,
+            missing=missing,
+        )
+    call, m = reported
+    kind = "interpretation" if m.concept == "marker.her2_interpretation" else "qualitative IHC result"
+    measured = f" ({read} alone: {value or 'not determinable'} under {rule_set})" if ihc or ish else ""
+    explanation = f"HER2 {call} as reported by the lab ({kind}) {specimen.label}{measured}."
+    return DerivedValue(value=call, date=specimen.date, sources=sources, explanation=explanation)
 
 
 def _combine(ihc: str | None, ish: IshCall | None) -> tuple[str | None, str | None]:
@@ -240,7 +176,7 @@ def her2(ctx: Context, specimen: str) -> DerivedValue:
 
 
 def her2_low(ctx: Context, specimen: str) -> DerivedValue:
-    """HER2-low: IHC 1+, or IHC 2+ with negative ISH (never when HER2-positive)."""
+    """HER2-low: IHC 1+, or IHC 2+ with negative ISH (never when HER2-positive); a reported status is not enough."""
     value = select(_specimens(ctx), _low, specimen, (True, False), "HER2")
     return _with_skipped(ctx, value)
 
@@ -253,19 +189,19 @@ def _low(specimen: Specimen) -> DerivedValue:
             update={
                 "value": None,
                 "missing": "HER2 IHC score (0, 1+ or 2+)",
-                "explanation": status.explanation + "; HER2-low needs the IHC score.",
+                "explanation": status.explanation.rstrip(".") + "; HER2-low needs the IHC score.",
             }
         )
-    if status.value not in ("positive", "negative"):
+    if status.value not in SETTLED:
         return status.model_copy(update={"value": None})
     low = status.value == "negative" and reading.ihc in ("1+", "2+")
     return status.model_copy(
-        update={"value": low, "explanation": f"{status.explanation}; HER2-low: {'yes' if low else 'no'}"}
+        update={"value": low, "explanation": f"{status.explanation.rstrip('.')}; HER2-low: {'yes' if low else 'no'}"}
     )
 
 
 def _specimens(ctx: Context) -> list[Specimen]:
-    return group_specimens(ctx.observed(*CONCEPTS))
+    return group_specimens(ctx, CONCEPTS)
 
 
 def _with_skipped(ctx: Context, value: DerivedValue) -> DerivedValue:

@@ -181,6 +181,7 @@ def lines(ctx: Context, setting: str, drug: str | None) -> DerivedValue:
     return DerivedValue(
         value=float(len(chosen)),
         sources=tuple(sorted({s for line in chosen for e in line.episodes for s in e.span.sources})),
-        explanation=f"{len(chosen)} line(s) of therapy{scope}{with_drug}: {listed}{note}",
+        explanation=f"{len(chosen)} {'line' if len(chosen) == 1 else 'lines'} of therapy{scope}{with_drug}: "
+        f"{listed}{note}",
         rule_set="lines of therapy: RWD fallback" if fallback else "lines of therapy: progression-based",
     )

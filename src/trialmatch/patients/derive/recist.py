@@ -217,14 +217,24 @@ def recist(ctx: Context, which: str) -> DerivedValue:
             rule_set=RULE_SET,
         )
     chosen = points[-1] if which == "last" else best(points)
-    label = "Last" if which == "last" else "Best"
+    label = "Latest" if which == "last" else "Best"
+    words = RESPONSE_WORDS.get(chosen.response, chosen.response)
     return DerivedValue(
         value=chosen.response,
         date=chosen.date,
         sources=chosen.sources,
-        explanation=f"{label} RECIST 1.1 response {chosen.response} on {chosen.date}: {chosen.reason}",
+        explanation=f"{label} RECIST 1.1 response: {words} ({chosen.response}) on {chosen.date}; {chosen.reason}",
         rule_set=RULE_SET,
     )
+
+
+RESPONSE_WORDS = {
+    "CR": "complete response",
+    "PR": "partial response",
+    "SD": "stable disease",
+    "PD": "progressive disease",
+    "NE": "not evaluable",
+}
 
 
 def best(points: list[TimePoint]) -> TimePoint:

@@ -1,9 +1,9 @@
 """Drug exposures: when a patient took a drug (or any drug of a class), as merged date intervals.
 
-Each medication fact becomes an interval: an administration is the day given; a request or statement
-runs from start to end; with no end it runs to as-of while its status says it is ongoing (active,
-in-progress, on-hold), else it is the start day alone. Intervals are clipped at as-of and merged when they
-overlap or touch. Lines of therapy and the brain-metastasis status (steroid use) read them.
+Each medication fact becomes an interval from start to end (an administration at one instant is that day);
+with no end it runs to as-of while its status says it is ongoing (active, in-progress, on-hold: for a
+request, statement or administration alike), else it is the start day alone. Intervals are clipped at
+as-of and merged when they overlap or touch. Lines of therapy and the brain-metastasis status (steroid use) read them.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def exposure_interval(m: MedicationFact, as_of: dt.date) -> Interval | None:
     """The interval one medication fact covers up to ``as_of`` (None without a start date)."""
     if m.start is None or m.start > as_of:
         return None
-    ongoing = m.end is None and m.record_type != "administration" and m.status in ONGOING
+    ongoing = m.end is None and m.status in ONGOING
     end = as_of if ongoing or (m.end is not None and m.end > as_of) else (m.end or m.start)
     return Interval(m.start, max(end, m.start), (m.source,), ongoing or (m.end is not None and m.end >= as_of))
 

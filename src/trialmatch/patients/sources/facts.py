@@ -32,7 +32,15 @@ LOCAL_SYSTEM = "http://trialmatch.org/fhir/CodeSystem/"
 # IHC scores are written as text ("2+") or integers; no LOINC answer list exists (codes.md §2.1).
 SCORE_CATEGORIES = {"marker.her2_ihc": frozenset({"0", "1+", "2+", "3+"})}
 _IHC_TEXT = re.compile(r"^(?:ihc\s*)?(?:score\s*)?([0-3])\s*(\+*)$")
-_NUMBER_TEXT = re.compile(r"^\s*(<=|>=|<|>)?\s*(\d+(?:\.\d+)?)\s*$")
+_NUMBER_TEXT = re.compile(r"^\s*(<=|>=|<|>|≤|≥)?\s*(\d+(?:\.\d+)?)\s*$")
+# Comparators written out, as pathology reports do ("greater than 2.2", "less than 1.8").
+_COMPARATOR_WORDS = (
+    (re.compile(r"^\s*(?:greater than or equal to|at least|not less than)\b"), ">="),
+    (re.compile(r"^\s*(?:less than or equal to|at most|not greater than|not more than)\b"), "<="),
+    (re.compile(r"^\s*(?:greater than|more than|above|over)\b"), ">"),
+    (re.compile(r"^\s*(?:less than|below|under)\b"), "<"),
+)
+_SYMBOLS = {"≤": "<=", "≥": ">="}
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,7 @@ class Normalizer:
     # -- numbers ------------------------------------------------------------------------------------------
 
     def _numeric(self, concept: Concept, raw: RawResult, source: str) -> dict[str, object]:
-        quantity = raw.quantity or self._number_from_answers(concept, raw.answers) or _number_from_text(raw.text)
+        quantity = raw.quantity or self._number_from_answers(concept, raw.answers) or number_from_text(raw.text)
         if quantity is None:
             self.note(source, _missing(raw, f"no numeric result for {concept.id}"), KEPT_UNUSED)
             return {"value_text": raw.text, "value_code": raw.answers[0] if raw.answers else None}
@@ -229,10 +237,21 @@ def _missing(raw: RawResult, message: str) -> str:
     return message.split(":")[0] + ": no result value" if empty else message
 
 
-def _number_from_text(text: str | None) -> Quantity | None:
-    """A number written as text ("12", "<0.2"), keeping a censoring comparator."""
-    match = _NUMBER_TEXT.match(text) if text else None
-    return Quantity(float(match.group(2)), None, match.group(1)) if match else None
+def number_from_text(text: str | None) -> Quantity | None:
+    """A number written as text ("12", "<0.2", "greater than 2.2"), keeping a censoring comparator."""
+    if not text:
+        return None
+    folded = text.strip().lower()
+    for pattern, comparator in _COMPARATOR_WORDS:
+        words = pattern.match(folded)
+        if words:
+            folded = comparator + folded[words.end() :]
+            break
+    match = _NUMBER_TEXT.match(folded)
+    if match is None:
+        return None
+    comparator = _SYMBOLS.get(match.group(1) or "", match.group(1))
+    return Quantity(float(match.group(2)), None, comparator)
 
 
 def _category_from_text(text: str | None, concept: Concept) -> str | None:

@@ -105,6 +105,7 @@ def build_record(
         birth_date=demo.birth_date if demo else None,
         sex=demo.sex if demo else None,
         deceased=demo.deceased if demo else False,
+        deceased_on=demo.deceased_on if demo else None,
         measurements=tuple(facts.measurements),
         conditions=tuple(facts.conditions),
         medications=tuple(facts.medications),

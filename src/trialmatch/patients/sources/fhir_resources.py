@@ -51,10 +51,11 @@ class Demographics:
     birth_date: dt.date | None
     sex: str | None
     deceased: bool
+    deceased_on: dt.date | None
 
 
 def convert_patient(resource: JSON, norm: Normalizer) -> Demographics:
-    """Birth date, administrative gender and deceased flag; a missing birth date is reported."""
+    """Birth date, administrative gender and death (flag and date); a missing birth date is reported."""
     source = label(resource)
     birth = parse_date(resource.get("birthDate"))
     if birth is None:
@@ -62,7 +63,10 @@ def convert_patient(resource: JSON, norm: Normalizer) -> Demographics:
         norm.note(source, f"{problem}; age unknown", "kept; age criteria unknown")
     gender = as_str(resource.get("gender"))
     deceased = resource.get("deceasedBoolean") is True or "deceasedDateTime" in resource
-    return Demographics(as_str(resource.get("id")) or "?", birth, gender, deceased)
+    died = parse_date(resource.get("deceasedDateTime"))
+    if "deceasedDateTime" in resource and died is None:
+        norm.note(source, "deceasedDateTime not a FHIR date; date of death unknown", "kept; deceased without a date")
+    return Demographics(as_str(resource.get("id")) or "?", birth, gender, deceased, died)
 
 
 def condition_category(resource: JSON, concept: str | None, norm: Normalizer) -> str:

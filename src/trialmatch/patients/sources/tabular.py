@@ -37,6 +37,7 @@ from trialmatch.terminology.concepts import ConceptLibrary
 _ITEM = re.compile(r"^([a-z0-9_]+)(?::(\d{4}-\d{2}-\d{2})?(?:\.\.(\d{4}-\d{2}-\d{2})?)?)?$")
 _SEXES = ("female", "male", "other", "unknown")
 _YES = ("yes", "true", "1", "y")
+_NO = ("no", "false", "0", "n")
 
 
 def read_csv(
@@ -106,11 +107,13 @@ class _Row:
         measurements = [m for column in VALUES if (m := self._value(column)) is not None]
         measurements += [m for lab in LABS if (m := self._lab(lab)) is not None]
         conditions = self._conditions()
+        died = self._deceased()
         return PatientRecord(
             patient_id=patient_id,
             birth_date=self._birth_date(),
             sex=self._choice("sex", _SEXES),
-            deceased=self.cells.get("deceased", "").lower() in _YES,
+            deceased=died[0],
+            deceased_on=died[1],
             measurements=tuple(measurements),
             conditions=tuple(conditions),
             medications=tuple(self._medications()),
@@ -147,6 +150,16 @@ class _Row:
             self.norm.note(self.where(column), f"expected one of {', '.join(allowed)}", "value ignored")
             return None
         return text or None
+
+    def _deceased(self) -> tuple[bool, dt.date | None]:
+        """``deceased`` is yes / no or the date of death (YYYY-MM-DD)."""
+        text = self.cells.get("deceased", "").lower()
+        if not text or text in _NO:
+            return False, None
+        if text in _YES:
+            return True, None
+        died = self.date("deceased")
+        return died is not None, died
 
     def _birth_date(self) -> dt.date | None:
         birth = self.date("birth_date")
