@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from trialmatch import atomic
 from trialmatch.cli import app
 from trialmatch.cohort.feasibility import write_csv
+from trialmatch.reports.feasibility import write_page
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "src/trialmatch/data/patients/examples").glob("ex-*.json"))
 
@@ -51,9 +52,13 @@ def test_screen_html_pages_are_whole_or_absent(tmp_path: Path, monkeypatch: pyte
 
 
 def test_feasibility_files_are_whole_or_the_old_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "feasibility.csv"
-    path.write_text("an earlier run's file\n")
+    csv_path, page_path = tmp_path / "feasibility.csv", tmp_path / "feasibility.html"
+    csv_path.write_text("an earlier run's file\n")
+    page_path.write_text("an earlier run's page\n")
     full_disk(monkeypatch)
     with pytest.raises(OSError, match="No space left"):
-        write_csv([], path)
-    assert path.read_text() == "an earlier run's file\n" and [p.name for p in tmp_path.iterdir()] == ["feasibility.csv"]
+        write_csv([], {"patients_read": 1}, [], csv_path)
+    with pytest.raises(OSError, match="No space left"):
+        write_page([], {"patients_read": 1}, [], "2026-01-01", page_path)
+    assert csv_path.read_text() == "an earlier run's file\n" and page_path.read_text() == "an earlier run's page\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feasibility.csv", "feasibility.html"]
